@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace Keygate;
+
+/// <summary>
+/// Password hashing with the framework's PasswordHasher (PBKDF2-HMAC-SHA512, salted). Unknown usernames are
+/// checked against a dummy hash so that they cost the same time as a wrong password.
+/// </summary>
+public sealed class Passwords
+{
+    private readonly PasswordHasher<Account> _hasher;
+    private readonly Lazy<string> _dummy;
+
+    public Passwords(IOptions<KeygateOptions> options)
+    {
+        _hasher = new PasswordHasher<Account>(Options.Create(new PasswordHasherOptions
+        {
+            IterationCount = options.Value.PasswordHashIterations,
+        }));
+        _dummy = new Lazy<string>(() => Hash(Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16))));
+    }
+
+    public string Hash(string password) => _hasher.HashPassword(null!, password);
+
+    public bool Verify(Account? account, string password)
+    {
+        var result = _hasher.VerifyHashedPassword(null!, account?.PasswordHash ?? _dummy.Value, password);
+        return account is not null && result != PasswordVerificationResult.Failed;
+    }
+
+    public static KeygateError? Validate(string? username, string? password)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(username) || username.Trim().Length is < 3 or > 256 || username.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+            errors["username"] = ["username must be 3 to 256 characters without spaces."];
+        if (password is null || password.Length is < 8 or > 256)
+            errors["password"] = ["password must be 8 to 256 characters."];
+        return errors.Count == 0 ? null : KeygateError.Invalid("The account is not valid.", errors);
+    }
+}

@@ -1,0 +1,91 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Keygate;
+
+/// <summary>
+/// The one DbContext. Each database provider has a thin subclass so that each keeps its own migration set
+/// (EF Core "migrations with multiple providers").
+/// </summary>
+public abstract class AppDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<ServiceProvider> ServiceProviders => Set<ServiceProvider>();
+    public DbSet<Organization> Organizations => Set<Organization>();
+    public DbSet<Account> Accounts => Set<Account>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<LegacySession> LegacySessions => Set<LegacySession>();
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<ProviderToken> ProviderTokens => Set<ProviderToken>();
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        b.Entity<ServiceProvider>(e =>
+        {
+            e.Property(x => x.Name).HasMaxLength(200);
+        });
+
+        b.Entity<Organization>(e =>
+        {
+            e.Property(x => x.Name).HasMaxLength(200);
+            e.Property(x => x.BaseUrl).HasMaxLength(2000);
+            e.Property(x => x.StateVersion).IsConcurrencyToken();
+            e.HasIndex(x => x.ServiceProviderId);
+            e.HasOne<ServiceProvider>().WithMany().HasForeignKey(x => x.ServiceProviderId).OnDelete(DeleteBehavior.Restrict);
+            e.OwnsOne(x => x.Limits);
+            e.HasMany(x => x.Keys).WithOne().HasForeignKey(k => k.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        b.Entity<Account>(e =>
+        {
+            e.Property(x => x.Username).HasMaxLength(256);
+            e.Property(x => x.NormalizedUsername).HasMaxLength(256);
+            e.HasIndex(x => x.NormalizedUsername).IsUnique();
+            e.HasIndex(x => x.OrganizationId);
+            e.Property(x => x.Kind).HasConversion<string>().HasMaxLength(20);
+            e.Property(x => x.Role).HasConversion<string>().HasMaxLength(20);
+            e.HasOne<Organization>().WithMany().HasForeignKey(x => x.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<ServiceProvider>().WithMany().HasForeignKey(x => x.ServiceProviderId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        b.Entity<ApiKey>(e =>
+        {
+            e.Property(x => x.KeyType).HasConversion<string>().HasMaxLength(32);
+            e.Property(x => x.DisabledReason).HasConversion<string>().HasMaxLength(32);
+            e.Property(x => x.DisabledByKind).HasConversion<string>().HasMaxLength(32);
+            e.Property(x => x.DisabledByName).HasMaxLength(256);
+            e.Property(x => x.DisabledNote).HasMaxLength(1000);
+            e.Property(x => x.LastModifiedByName).HasMaxLength(256);
+            // One key per type per org: the database is the last word when two adds race.
+            e.HasIndex(x => new { x.OrganizationId, x.KeyType }).IsUnique();
+            e.HasIndex(x => x.LookupHash).IsUnique();
+        });
+
+        b.Entity<LegacySession>(e =>
+        {
+            e.HasKey(x => x.IdHash);
+            e.Property(x => x.ClientAddress).HasMaxLength(64);
+            e.HasIndex(x => x.OrganizationId);
+            e.HasIndex(x => x.KeyId);
+        });
+
+        b.Entity<AuditEvent>(e =>
+        {
+            e.Property(x => x.Actor).HasMaxLength(300);
+            e.Property(x => x.Action).HasMaxLength(64);
+            e.Property(x => x.Outcome).HasMaxLength(64);
+            e.Property(x => x.ClientAddress).HasMaxLength(64);
+            e.Property(x => x.Detail).HasMaxLength(2000);
+            e.HasIndex(x => new { x.OrganizationId, x.Id });
+        });
+
+        b.Entity<ProviderToken>(e =>
+        {
+            e.HasIndex(x => x.Hash).IsUnique();
+            e.Property(x => x.Name).HasMaxLength(200);
+            e.HasOne<ServiceProvider>().WithMany().HasForeignKey(x => x.ServiceProviderId).OnDelete(DeleteBehavior.Cascade);
+        });
+    }
+}
+
+public sealed class SqliteDbContext(DbContextOptions<SqliteDbContext> options) : AppDbContext(options);
+
+public sealed class PostgresDbContext(DbContextOptions<PostgresDbContext> options) : AppDbContext(options);

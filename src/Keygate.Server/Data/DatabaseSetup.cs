@@ -1,0 +1,63 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Keygate;
+
+public static class DatabaseSetup
+{
+    public static bool IsPostgres(KeygateOptions o) =>
+        string.Equals(o.Database.Provider, "Postgres", StringComparison.OrdinalIgnoreCase) ||
+        string.Equals(o.Database.Provider, "PostgreSQL", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Registers AppDbContext as the provider's subclass, each with its own migration set.</summary>
+    public static IServiceCollection AddKeygateDatabase(this IServiceCollection services, IConfiguration config, IHostEnvironment env)
+    {
+        var o = config.GetSection("Keygate").Get<KeygateOptions>() ?? new();
+        if (IsPostgres(o))
+        {
+            var cs = config.GetConnectionString("Keygate")
+                ?? throw new InvalidOperationException("Keygate:Database:Provider=Postgres needs ConnectionStrings:Keygate.");
+            services.AddDbContext<PostgresDbContext>(b => b.UseNpgsql(cs));
+            services.AddScoped<AppDbContext>(sp => sp.GetRequiredService<PostgresDbContext>());
+        }
+        else
+        {
+            var path = Path.GetFullPath(o.Database.SqlitePath, env.ContentRootPath);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var cs = new SqliteConnectionStringBuilder { DataSource = path, DefaultTimeout = 30, Pooling = true }.ToString();
+            services.AddDbContext<SqliteDbContext>(b => b.UseSqlite(cs));
+            services.AddScoped<AppDbContext>(sp => sp.GetRequiredService<SqliteDbContext>());
+        }
+        return services;
+    }
+
+    public static async Task MigrateAsync(IServiceProvider services, KeygateOptions o)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        if (!IsPostgres(o))
+        {
+            // WAL lets readers go on while one writer commits; it is a property of the file, set once.
+            await db.Database.OpenConnectionAsync();
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+            await db.Database.CloseConnectionAsync();
+        }
+        if (o.Database.MigrateOnStart) await db.Database.MigrateAsync();
+    }
+}
+
+public static class Db
+{
+    public static bool IsUniqueViolation(DbUpdateException e) => e.InnerException switch
+    {
+        SqliteException s => s.SqliteErrorCode == 19, // SQLITE_CONSTRAINT
+        PostgresException p => p.SqlState == PostgresErrorCodes.UniqueViolation,
+        _ => false,
+    };
+
+    /// <summary>The database could not be reached or gave up: answer 503, the change did not happen.</summary>
+    public static bool IsUnavailable(Exception e) => e is DbException or TimeoutException
+        || e.InnerException is DbException or TimeoutException or System.Net.Sockets.SocketException;
+}

@@ -1,0 +1,274 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Keygate.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class Initial : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "AuditEvents",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    OrganizationId = table.Column<long>(type: "INTEGER", nullable: true),
+                    ServiceProviderId = table.Column<long>(type: "INTEGER", nullable: true),
+                    TimeMs = table.Column<long>(type: "INTEGER", nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
+                    Action = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    KeyId = table.Column<long>(type: "INTEGER", nullable: true),
+                    Outcome = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    ClientAddress = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Detail = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AuditEvents", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "LegacySessions",
+                columns: table => new
+                {
+                    IdHash = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    OrganizationId = table.Column<long>(type: "INTEGER", nullable: false),
+                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
+                    KeyId = table.Column<long>(type: "INTEGER", nullable: false),
+                    KeyVersion = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedAtMs = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastSeenAtMs = table.Column<long>(type: "INTEGER", nullable: false),
+                    ClientAddress = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_LegacySessions", x => x.IdHash);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ServiceProviders",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    CreatedAtMs = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ServiceProviders", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Organizations",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    ServiceProviderId = table.Column<long>(type: "INTEGER", nullable: true),
+                    BaseUrl = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
+                    SubscriptionEnabled = table.Column<bool>(type: "INTEGER", nullable: false),
+                    SubscriptionExpiresAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    EndSessionsOnKeyChange = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Limits_CallThreshold = table.Column<long>(type: "INTEGER", nullable: false),
+                    Limits_ThresholdWindowSeconds = table.Column<long>(type: "INTEGER", nullable: false),
+                    Limits_WarnAtPercent = table.Column<int>(type: "INTEGER", nullable: false),
+                    Limits_LightPerSecond = table.Column<int>(type: "INTEGER", nullable: false),
+                    Limits_LightPerHour = table.Column<int>(type: "INTEGER", nullable: false),
+                    Limits_MediumPerSecond = table.Column<int>(type: "INTEGER", nullable: false),
+                    Limits_MediumPerHour = table.Column<int>(type: "INTEGER", nullable: false),
+                    Limits_HeavyPerMinute = table.Column<int>(type: "INTEGER", nullable: false),
+                    Limits_HeavyPerHour = table.Column<int>(type: "INTEGER", nullable: false),
+                    Limits_SandboxDailyQuota = table.Column<int>(type: "INTEGER", nullable: false),
+                    StateVersion = table.Column<long>(type: "INTEGER", nullable: false),
+                    CreatedAtMs = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Organizations", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Organizations_ServiceProviders_ServiceProviderId",
+                        column: x => x.ServiceProviderId,
+                        principalTable: "ServiceProviders",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ProviderTokens",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Hash = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    ServiceProviderId = table.Column<long>(type: "INTEGER", nullable: true),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    CreatedAtMs = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ProviderTokens", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_ProviderTokens_ServiceProviders_ServiceProviderId",
+                        column: x => x.ServiceProviderId,
+                        principalTable: "ServiceProviders",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Accounts",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    Username = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    NormalizedUsername = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    PasswordHash = table.Column<string>(type: "TEXT", nullable: false),
+                    Role = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    OrganizationId = table.Column<long>(type: "INTEGER", nullable: true),
+                    ServiceProviderId = table.Column<long>(type: "INTEGER", nullable: true),
+                    CreatedAtMs = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Accounts", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Accounts_Organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "Organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_Accounts_ServiceProviders_ServiceProviderId",
+                        column: x => x.ServiceProviderId,
+                        principalTable: "ServiceProviders",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ApiKeys",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    OrganizationId = table.Column<long>(type: "INTEGER", nullable: false),
+                    KeyType = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Ciphertext = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    LookupHash = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    Version = table.Column<long>(type: "INTEGER", nullable: false),
+                    SessionFloorVersion = table.Column<long>(type: "INTEGER", nullable: false),
+                    DisabledReason = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    DisabledByKind = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    DisabledByName = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    DisabledNote = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    DisabledAtMs = table.Column<long>(type: "INTEGER", nullable: true),
+                    LastModifiedAtMs = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastModifiedById = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastModifiedByName = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    CreatedAtMs = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ApiKeys", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_ApiKeys_Organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "Organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Accounts_NormalizedUsername",
+                table: "Accounts",
+                column: "NormalizedUsername",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Accounts_OrganizationId",
+                table: "Accounts",
+                column: "OrganizationId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Accounts_ServiceProviderId",
+                table: "Accounts",
+                column: "ServiceProviderId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ApiKeys_LookupHash",
+                table: "ApiKeys",
+                column: "LookupHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ApiKeys_OrganizationId_KeyType",
+                table: "ApiKeys",
+                columns: new[] { "OrganizationId", "KeyType" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AuditEvents_OrganizationId_Id",
+                table: "AuditEvents",
+                columns: new[] { "OrganizationId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_LegacySessions_KeyId",
+                table: "LegacySessions",
+                column: "KeyId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_LegacySessions_OrganizationId",
+                table: "LegacySessions",
+                column: "OrganizationId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Organizations_ServiceProviderId",
+                table: "Organizations",
+                column: "ServiceProviderId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ProviderTokens_Hash",
+                table: "ProviderTokens",
+                column: "Hash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ProviderTokens_ServiceProviderId",
+                table: "ProviderTokens",
+                column: "ServiceProviderId");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "Accounts");
+
+            migrationBuilder.DropTable(
+                name: "ApiKeys");
+
+            migrationBuilder.DropTable(
+                name: "AuditEvents");
+
+            migrationBuilder.DropTable(
+                name: "LegacySessions");
+
+            migrationBuilder.DropTable(
+                name: "ProviderTokens");
+
+            migrationBuilder.DropTable(
+                name: "Organizations");
+
+            migrationBuilder.DropTable(
+                name: "ServiceProviders");
+        }
+    }
+}

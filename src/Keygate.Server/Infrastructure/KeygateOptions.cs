@@ -1,0 +1,65 @@
+namespace Keygate;
+
+/// <summary>Everything under the "Keygate" configuration section.</summary>
+public sealed class KeygateOptions
+{
+    public DatabaseOptions Database { get; set; } = new();
+    public SecretsOptions Secrets { get; set; } = new();
+    public BootstrapOptions Bootstrap { get; set; } = new();
+    public DemoOptions Demo { get; set; } = new();
+    public LoginThrottleOptions LoginThrottle { get; set; } = new();
+    /// <summary>Addresses of reverse proxies whose X-Forwarded-For is believed.</summary>
+    public string[] KnownProxies { get; set; } = [];
+    /// <summary>The name shown as lastModifiedBy when the operator acts.</summary>
+    public string OperatorName { get; set; } = "Cloud Operator";
+    /// <summary>The API base URL shown beside the key, for orgs that have none of their own.</summary>
+    public string DefaultBaseUrl { get; set; } = "http://localhost:5080/api/v1";
+    /// <summary>PBKDF2 iterations of the framework's password hasher (its default is 100,000).</summary>
+    public int PasswordHashIterations { get; set; } = 100_000;
+    public int SessionIdleMinutes { get; set; } = 30;
+    /// <summary>Largest JSON body accepted by the APIs; larger ones get 413.</summary>
+    public int MaxJsonBodyBytes { get; set; } = 64 * 1024;
+    public MetricsOptions Metrics { get; set; } = new();
+}
+
+public sealed class DatabaseOptions
+{
+    /// <summary>"Sqlite" (default) or "Postgres" (then ConnectionStrings:Keygate is required).</summary>
+    public string Provider { get; set; } = "Sqlite";
+    public string SqlitePath { get; set; } = "data/keygate.db";
+    public bool MigrateOnStart { get; set; } = true;
+}
+
+public sealed class SecretsOptions
+{
+    /// <summary>Base64 of 32 random bytes. Required on PostgreSQL, where every node must share it.</summary>
+    public string? KeyEncryptionKey { get; set; }
+    /// <summary>Older KEKs still accepted for decryption while values are re-encrypted.</summary>
+    public string[] PreviousKeyEncryptionKeys { get; set; } = [];
+    /// <summary>On a single SQLite node without a configured KEK, one is created here with mode 0600.</summary>
+    public string KeyFile { get; set; } = "secrets/kek.key";
+}
+
+public sealed class BootstrapOptions
+{
+    /// <summary>Operator token to install on an empty database instead of generating one.</summary>
+    public string? OperatorToken { get; set; }
+}
+
+public sealed class DemoOptions
+{
+    public bool Enabled { get; set; }
+    public string AdminUsername { get; set; } = "admin@acme.example";
+}
+
+public sealed class LoginThrottleOptions
+{
+    public int FailuresPerUsername { get; set; } = 10;
+    public int FailuresPerAddress { get; set; } = 100;
+    public int WindowSeconds { get; set; } = 900;
+}
+
+public sealed class MetricsOptions
+{
+    public string? Token { get; set; }
+}

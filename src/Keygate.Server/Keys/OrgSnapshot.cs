@@ -1,0 +1,42 @@
+namespace Keygate;
+
+public enum KeyStatus { ENABLED, DISABLED, SUBSCRIPTION_EXPIRED }
+
+public sealed record KeySnapshot(
+    long Id, KeyType Type, string Value, long Version, long SessionFloorVersion,
+    DisabledReason? DisabledReason, DisablerKind? DisabledBy,
+    long LastModifiedAtMs, long LastModifiedById, string LastModifiedByName);
+
+/// <summary>
+/// An immutable picture of one org and its keys, as committed at <see cref="StateVersion"/>. The hot path
+/// reads only this. Status is derived at the moment of the check, so expiry needs no job.
+/// </summary>
+public sealed record OrgSnapshot(
+    long OrgId, long? ServiceProviderId, string Name, string BaseUrl,
+    bool SubscriptionEnabled, long? ExpiresAt, bool EndSessionsOnKeyChange, OrgLimits Limits,
+    long StateVersion, KeySnapshot? Cloud, KeySnapshot? Sandbox)
+{
+    /// <summary>Expired iff now ≥ expiresAt (epoch seconds); null never expires.</summary>
+    public bool IsExpired(long nowMs) => ExpiresAt is { } at && nowMs >= at * 1000;
+
+    public KeyStatus StatusOf(KeySnapshot key, long nowMs) =>
+        key.DisabledReason is not null ? KeyStatus.DISABLED
+        : !SubscriptionEnabled || IsExpired(nowMs) ? KeyStatus.SUBSCRIPTION_EXPIRED
+        : KeyStatus.ENABLED;
+
+    public KeySnapshot? Find(long keyId) =>
+        Cloud?.Id == keyId ? Cloud : Sandbox?.Id == keyId ? Sandbox : null;
+
+    public KeySnapshot? OfType(KeyType type) => type == KeyType.CLOUD_SERVICE ? Cloud : Sandbox;
+
+    public static OrgSnapshot From(Organization org, KeyVault vault)
+    {
+        KeySnapshot? Build(KeyType type) => org.Keys.FirstOrDefault(k => k.KeyType == type) is { } k
+            ? new KeySnapshot(k.Id, k.KeyType, vault.Decrypt(k.Ciphertext, k.Id, k.Version), k.Version, k.SessionFloorVersion,
+                k.DisabledReason, k.DisabledByKind, k.LastModifiedAtMs, k.LastModifiedById, k.LastModifiedByName)
+            : null;
+        return new OrgSnapshot(org.Id, org.ServiceProviderId, org.Name, org.BaseUrl, org.SubscriptionEnabled,
+            org.SubscriptionExpiresAt, org.EndSessionsOnKeyChange, org.Limits.Clone(), org.StateVersion,
+            Build(KeyType.CLOUD_SERVICE), Build(KeyType.SANDBOX_SUBMISSION));
+    }
+}

@@ -1,0 +1,48 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+
+namespace Keygate;
+
+/// <summary>
+/// The in-process picture of every org the node has seen, so the hot path needs no database round trip.
+/// The lifecycle publishes a new snapshot after its commit and before it returns, which is what makes a
+/// change visible "immediately" on this node. Snapshots are ordered by the org's StateVersion: a slower
+/// reader that loaded an older state can never overwrite a newer one.
+/// </summary>
+public sealed class OrgStateCache(IServiceScopeFactory scopes, KeyVault vault)
+{
+    private readonly ConcurrentDictionary<long, OrgSnapshot> _orgs = new();
+
+    public int Count => _orgs.Count;
+
+    public ValueTask<OrgSnapshot?> GetAsync(long orgId, CancellationToken ct = default) =>
+        _orgs.TryGetValue(orgId, out var s) ? ValueTask.FromResult<OrgSnapshot?>(s) : new(LoadAsync(orgId, ct));
+
+    public void Publish(OrgSnapshot snapshot)
+    {
+        while (true)
+        {
+            if (!_orgs.TryGetValue(snapshot.OrgId, out var current))
+            {
+                if (_orgs.TryAdd(snapshot.OrgId, snapshot)) return;
+                continue;
+            }
+            if (current.StateVersion >= snapshot.StateVersion) return;
+            if (_orgs.TryUpdate(snapshot.OrgId, snapshot, current)) return;
+        }
+    }
+
+    /// <summary>Forgets an org so the next read reloads it (used when another node may have changed it).</summary>
+    public void Forget(long orgId) => _orgs.TryRemove(orgId, out _);
+
+    private async Task<OrgSnapshot?> LoadAsync(long orgId, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var org = await db.Organizations.AsNoTracking().Include(o => o.Keys).FirstOrDefaultAsync(o => o.Id == orgId, ct);
+        if (org is null) return null;
+        var snapshot = OrgSnapshot.From(org, vault);
+        Publish(snapshot);
+        return _orgs.TryGetValue(orgId, out var latest) ? latest : snapshot;
+    }
+}

@@ -1,0 +1,162 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Keygate;
+
+public sealed record LoginResponse(string AuthType, bool ObfuscateApiKey, long PasswordExpiryTime, long PasswordExpiryDays)
+{
+    public static readonly LoginResponse Admin = new("ADMIN_LOGIN", true, -1, -1);
+}
+
+/// <summary>Legacy login and logout (contract A2). The checks run in the contract's order; the first that fails answers.</summary>
+public static class LegacyAuthApi
+{
+    private static readonly TimeSpan TimestampWindow = TimeSpan.FromHours(2);
+
+    public static void MapLegacyAuth(this RouteGroupBuilder legacy)
+    {
+        legacy.MapPost("/api/v1/auth", Login);
+        legacy.MapGet("/api/v1/auth", () => TypedResults.Ok(LoginResponse.Admin)).AddEndpointFilter<LegacySessionFilter>();
+        legacy.MapDelete("/api/v1/auth", Logout);
+        legacy.MapDelete("/auth", Logout); // one public SDK drops the /api/v1 prefix
+    }
+
+    private sealed record LoginInput(string ApiKey, string Username, string Password, string Timestamp);
+
+    public static async Task<Results<Ok<LoginResponse>, JsonHttpResult<LegacyError>>> Login(
+        HttpContext http, AppDbContext db, Passwords passwords, LoginThrottle throttle, OrgStateCache orgs,
+        SessionStore sessions, AuditWriter auditWriter, TimeProvider clock)
+    {
+        // 1. A JSON object with the four fields, of the right types.
+        var doc = await JsonBody.ReadDocumentAsync(http.Request);
+        if (doc.Error is { } bodyError) return ErrorResponses.Legacy(bodyError);
+        using var json = doc.Value;
+        if (Parse(json) is not { } input)
+            return ErrorResponses.Legacy(KeygateError.Invalid("apiKey, username, password (strings) and timestamp (string or number of milliseconds) are required."));
+
+        var address = ClientAddress.Of(http);
+        var now = clock.GetUtcNow();
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var unknownActor = new Actor(ActorKind.OrgAdmin, 0, Truncate(input.Username), address);
+
+        // 2. Throttled?
+        if (throttle.RetryAfter(input.Username, address) is { } wait)
+        {
+            http.Response.Headers.RetryAfter = wait.ToString();
+            auditWriter.Enqueue(AuditLog.Event(unknownActor, null, "session.login", null, "TOO_MANY_FAILED_LOGINS", nowMs));
+            return ErrorResponses.Legacy(429, "TOO_MANY_FAILED_LOGINS", "Too many failed logins; try again later.");
+        }
+
+        // 3. Username and password. Unknown users are hashed too, so both failures cost the same.
+        var normalized = Account.Normalize(input.Username);
+        var account = await db.Accounts.AsNoTracking()
+            .FirstOrDefaultAsync(a => a.NormalizedUsername == normalized && a.Kind == AccountKind.OrgAdmin);
+        if (!passwords.Verify(account, input.Password))
+        {
+            throttle.RecordFailure(input.Username, address);
+            auditWriter.Enqueue(AuditLog.Event(unknownActor, account?.OrganizationId, "session.login", null, "INVALID_USERNAME_OR_PASSWORD", nowMs));
+            return ErrorResponses.Legacy(400, "INVALID_USERNAME_OR_PASSWORD", "Invalid username or password.");
+        }
+        var actor = Actor.Admin(account!, address);
+        var org = await orgs.GetAsync(account!.OrganizationId!.Value, http.RequestAborted);
+
+        // 4. An API subscription at all?
+        if (org is null || !org.SubscriptionEnabled)
+        {
+            auditWriter.Enqueue(AuditLog.Event(actor, account.OrganizationId, "session.login", null, "API_SUBSCRIPTION_REQUIRED", nowMs));
+            return ErrorResponses.Legacy(KeygateError.SubscriptionRequired);
+        }
+
+        // 5. The obfuscated key, recomputed from the current Cloud Service key and the client's timestamp.
+        var key = org.Cloud;
+        var inWindow = long.TryParse(input.Timestamp, out var ts) && Math.Abs(ts - nowMs) <= (long)TimestampWindow.TotalMilliseconds;
+        if (key is null || !KeyValues.ObfuscatedMatches(key.Value, input.Timestamp, input.ApiKey) || !inWindow)
+        {
+            throttle.RecordFailure(input.Username, address);
+            auditWriter.Enqueue(AuditLog.Event(actor, account.OrganizationId, "session.login", key?.Id, "AUTHENTICATION_FAILED", nowMs));
+            return ErrorResponses.Legacy(400, "AUTHENTICATION_FAILED", "Authentication failed.");
+        }
+
+        // 6. Usable now?
+        var refusal = key.DisabledReason is not null ? SessionGate.KeyDisabled
+            : org.IsExpired(nowMs) ? SessionGate.SubscriptionExpired : null;
+        if (refusal is not null)
+        {
+            auditWriter.Enqueue(AuditLog.Event(actor, account.OrganizationId, "session.login", key.Id, refusal.Code, nowMs));
+            return ErrorResponses.Legacy(refusal);
+        }
+
+        // The session row and its audit event are one transaction.
+        var id = SessionStore.NewId();
+        var row = new LegacySession
+        {
+            IdHash = SessionStore.Hash(id), OrganizationId = org.OrgId, AccountId = account.Id, KeyId = key.Id,
+            KeyVersion = key.Version, CreatedAtMs = nowMs, LastSeenAtMs = nowMs, ClientAddress = Truncate(address),
+        };
+        db.LegacySessions.Add(row);
+        db.AuditEvents.Add(AuditLog.Event(actor, org.OrgId, "session.login", key.Id, AuditLog.Success, nowMs));
+        await db.SaveChangesAsync();
+        sessions.Add(new SessionEntry(row.IdHash, org.OrgId, account.Id, account.Username, account.Role, key.Id,
+            key.Version, nowMs, nowMs, row.ClientAddress));
+
+        // Clients read the id with the regex JSESSIONID=(.*?); so this must be the first Set-Cookie.
+        var secure = http.Request.IsHttps ? "; Secure" : "";
+        http.Response.Headers.Append("Set-Cookie", $"JSESSIONID={id}; Path=/; HttpOnly; SameSite=Strict{secure}");
+        return TypedResults.Ok(LoginResponse.Admin);
+    }
+
+    private static LoginInput? Parse(JsonDocument? json)
+    {
+        if (json?.RootElement is not { ValueKind: JsonValueKind.Object } root) return null;
+        string? Str(string name) =>
+            root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        var timestamp = root.TryGetProperty("timestamp", out var t) ? t.ValueKind switch
+        {
+            JsonValueKind.String => t.GetString(),
+            JsonValueKind.Number => t.GetRawText(),
+            _ => null,
+        } : null;
+        var (apiKey, username, password) = (Str("apiKey"), Str("username"), Str("password"));
+        if (apiKey is null || username is null || password is null || timestamp is null) return null;
+        if (timestamp.Length is < 6 or > 19 || !timestamp.All(char.IsAsciiDigit)) return null;
+        if (username.Length > 256 || password.Length > 1024 || apiKey.Length > 64) return null;
+        return new LoginInput(apiKey, username, password, timestamp);
+    }
+
+    private static string Truncate(string s) => s.Length <= 64 ? s : s[..64];
+
+    /// <summary>Always 204: logging out twice, or with no session, is not an error.</summary>
+    private static async Task<NoContent> Logout(HttpContext http, SessionStore sessions, TimeProvider clock)
+    {
+        if (SessionGate.SessionId(http.Request) is { } id && sessions.Find(id) is { } s)
+        {
+            var actor = new Actor(ActorKind.OrgAdmin, s.AccountId, s.Username, ClientAddress.Of(http));
+            await sessions.EndAsync(s, AuditLog.Event(actor, s.OrganizationId, "session.logout", s.KeyId, AuditLog.Success,
+                clock.GetUtcNow().ToUnixTimeMilliseconds()));
+        }
+        http.Response.Headers.Append("Set-Cookie", "JSESSIONID=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+        return TypedResults.NoContent();
+    }
+}
+
+/// <summary>Requires a working legacy session; answers {code,message} otherwise.</summary>
+public sealed class LegacySessionFilter(SessionGate gate, LegacyCaller caller) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next) =>
+        await gate.CheckAsync(ctx.HttpContext, caller) is { } refusal ? ErrorResponses.Legacy(refusal) : await next(ctx);
+}
+
+/// <summary>Cross-site protection on every legacy route (contract A2): no CORS, no cross-site requests, JSON bodies only.</summary>
+public sealed class LegacyRequestFilter : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next)
+    {
+        var r = ctx.HttpContext.Request;
+        if (string.Equals(r.Headers["Sec-Fetch-Site"], "cross-site", StringComparison.OrdinalIgnoreCase))
+            return ErrorResponses.Legacy(403, "ACCESS_DENIED", "Cross-site requests are refused.");
+        if (JsonBody.HasBody(r) && !JsonBody.IsJson(r.ContentType))
+            return ErrorResponses.Legacy(KeygateError.UnsupportedMediaType);
+        return await next(ctx);
+    }
+}

@@ -1,0 +1,125 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Keygate;
+
+public sealed record ModifiedBy(long Id, string Name);
+
+/// <summary>The key object of contract A3.</summary>
+public sealed record LegacyKey(long Id, string KeyValue, string KeyType, string[] Permissions, bool Enabled, string Status,
+    string? DisabledReason, long LastModifiedTime, ModifiedBy LastModifiedBy, string PartnerUrl)
+{
+    private static readonly string[] All = ["ALL"];
+
+    public static LegacyKey From(OrgSnapshot org, KeySnapshot k, long nowMs)
+    {
+        var status = org.StatusOf(k, nowMs);
+        return new(k.Id, k.Value, k.Type.ToString(), All, status == KeyStatus.ENABLED, status.ToString(),
+            k.DisabledReason?.ToString(), k.LastModifiedAtMs / 1000, new ModifiedBy(k.LastModifiedById, k.LastModifiedByName), "");
+    }
+}
+
+public sealed record ActivationStatus(string OrgEditStatus, string OrgLastActivateStatus)
+{
+    public static readonly ActivationStatus Cleared = new("EDITS_CLEARED", "CAC_ACTV_SUCCESS");
+}
+
+/// <summary>The session-authenticated key endpoints of contract A4. The rules live in <see cref="KeyLifecycle"/>.</summary>
+public static class LegacyKeysApi
+{
+    public static void MapLegacyKeys(this RouteGroupBuilder legacy)
+    {
+        var api = legacy.MapGroup("/api/v1").AddEndpointFilter<LegacySessionFilter>();
+        api.MapGet("/apiKeys", List);
+        api.MapPost("/apiKeys", Add);
+        api.MapPut("/apiKeys/{id}", Edit);
+        api.MapPost("/apiKeys/{id}/regenerate", Regenerate);
+        api.MapDelete("/apiKeys/{id}", Delete);
+        // Keygate applies changes at once; the public scripts still call activate after a change.
+        api.MapGet("/ecAdminActivateStatus", () => TypedResults.Ok(ActivationStatus.Cleared));
+        api.MapPut("/ecAdminActivateStatus/activate", () => TypedResults.Ok(ActivationStatus.Cleared));
+        api.MapPut("/ecAdminActivateStatus/forcedActivate", () => TypedResults.Ok(ActivationStatus.Cleared));
+    }
+
+    private static Results<Ok<LegacyKey[]>, JsonHttpResult<LegacyError>> List(string? keyType, LegacyCaller caller, TimeProvider clock)
+    {
+        var org = caller.Org;
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        IEnumerable<KeySnapshot?> keys = keyType?.ToUpperInvariant() switch
+        {
+            null or "" or "CLOUD_SERVICE" => [org.Cloud],
+            "SANDBOX_SUBMISSION" => [org.Sandbox],
+            "ALL" => [org.Cloud, org.Sandbox],
+            _ => null!,
+        };
+        if (keys is null) return ErrorResponses.Legacy(KeygateError.Invalid("keyType must be CLOUD_SERVICE, SANDBOX_SUBMISSION or ALL."));
+        return TypedResults.Ok(keys.OfType<KeySnapshot>().Select(k => LegacyKey.From(org, k, now)).ToArray());
+    }
+
+    private static async Task<Results<Created<LegacyKey>, JsonHttpResult<LegacyError>>> Add(
+        HttpContext http, LegacyCaller caller, KeyLifecycle lifecycle, TimeProvider clock)
+    {
+        var doc = await JsonBody.ReadDocumentAsync(http.Request);
+        if (doc.Error is { } e) return ErrorResponses.Legacy(e);
+        using var json = doc.Value;
+        var type = KeyType.CLOUD_SERVICE;
+        if (json is not null)
+        {
+            if (json.RootElement.ValueKind != JsonValueKind.Object) return ErrorResponses.Legacy(KeygateError.Invalid("The body must be a JSON object."));
+            if (json.RootElement.TryGetProperty("keyType", out var t) && t.ValueKind != JsonValueKind.Null)
+            {
+                KeyType? parsed = t.ValueKind != JsonValueKind.String ? null : t.GetString() switch
+                {
+                    "CLOUD_SERVICE" => KeyType.CLOUD_SERVICE,
+                    "SANDBOX_SUBMISSION" => KeyType.SANDBOX_SUBMISSION,
+                    _ => null,
+                };
+                if (parsed is null) return ErrorResponses.Legacy(KeygateError.Invalid("keyType must be CLOUD_SERVICE or SANDBOX_SUBMISSION."));
+                type = parsed.Value;
+            }
+        }
+        var result = await lifecycle.AddAsync(caller.Actor(http), caller.Org.OrgId, type);
+        return result.Error is { } err ? ErrorResponses.Legacy(err) : TypedResults.Created($"/api/v1/apiKeys/{result.Value!.Id}", Render(result.Value, caller, clock));
+    }
+
+    private static async Task<Results<Ok<LegacyKey>, JsonHttpResult<LegacyError>>> Edit(
+        string id, HttpContext http, LegacyCaller caller, KeyLifecycle lifecycle, TimeProvider clock)
+    {
+        var doc = await JsonBody.ReadDocumentAsync(http.Request);
+        if (doc.Error is { } e) return ErrorResponses.Legacy(e);
+        using var json = doc.Value;
+        if (json is not null && json.RootElement.ValueKind != JsonValueKind.Object)
+            return ErrorResponses.Legacy(KeygateError.Invalid("The body must be a JSON object."));
+        // A missing or non-string value is refused by the lifecycle as INVALID_KEY_VALUE, in the contract's order.
+        string? value = json is not null && json.RootElement.TryGetProperty("keyValue", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        if (!long.TryParse(id, out var keyId)) return ErrorResponses.Legacy(KeygateError.NotFound);
+        var result = await lifecycle.EditAsync(caller.Actor(http), caller.Org.OrgId, keyId, value);
+        return result.Error is { } err ? ErrorResponses.Legacy(err) : TypedResults.Ok(Render(result.Value!, caller, clock));
+    }
+
+    private static async Task<Results<Ok<LegacyKey>, JsonHttpResult<LegacyError>>> Regenerate(
+        string id, HttpContext http, LegacyCaller caller, KeyLifecycle lifecycle, TimeProvider clock)
+    {
+        var doc = await JsonBody.ReadDocumentAsync(http.Request);
+        if (doc.Error is { } e) return ErrorResponses.Legacy(e);
+        doc.Value?.Dispose();
+        if (!long.TryParse(id, out var keyId)) return ErrorResponses.Legacy(KeygateError.NotFound);
+        var result = await lifecycle.RegenerateAsync(caller.Actor(http), caller.Org.OrgId, keyId);
+        return result.Error is { } err ? ErrorResponses.Legacy(err) : TypedResults.Ok(Render(result.Value!, caller, clock));
+    }
+
+    private static async Task<Results<NoContent, JsonHttpResult<LegacyError>>> Delete(
+        string id, HttpContext http, LegacyCaller caller, KeyLifecycle lifecycle)
+    {
+        if (!long.TryParse(id, out var keyId)) return ErrorResponses.Legacy(KeygateError.NotFound);
+        var result = await lifecycle.DeleteAsync(caller.Actor(http), caller.Org.OrgId, keyId);
+        return result.Error is { } err ? ErrorResponses.Legacy(err) : TypedResults.NoContent();
+    }
+
+    /// <summary>The key as it stands after the change, with its status derived now.</summary>
+    private static LegacyKey Render(KeySnapshot key, LegacyCaller caller, TimeProvider clock)
+    {
+        var org = caller.Org;
+        return LegacyKey.From(org, key, clock.GetUtcNow().ToUnixTimeMilliseconds());
+    }
+}

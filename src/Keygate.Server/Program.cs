@@ -1,0 +1,60 @@
+using Keygate;
+using Keygate.Portal;
+using Microsoft.Extensions.Options;
+using Scalar.AspNetCore;
+
+// "--demo" seeds the Acme Corp organization (see README). It is taken out before the configuration
+// parser sees it, which would otherwise read the next argument as its value.
+var demo = args.Contains("--demo");
+var builder = WebApplication.CreateBuilder(args.Where(a => a != "--demo").ToArray());
+if (demo) builder.Configuration["Keygate:Demo:Enabled"] = "true";
+
+var config = builder.Configuration.GetSection("Keygate");
+builder.Services.Configure<KeygateOptions>(config);
+var keygate = config.Get<KeygateOptions>() ?? new();
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddKeygateDatabase(builder.Configuration, builder.Environment);
+builder.Services.AddSingleton(sp => KeyVault.Create(sp.GetRequiredService<IOptions<KeygateOptions>>(), builder.Environment));
+builder.Services.AddSingleton<OrgStateCache>();
+builder.Services.AddSingleton<SessionStore>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<SessionStore>());
+builder.Services.AddSingleton<AuditWriter>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
+builder.Services.AddSingleton<Passwords>();
+builder.Services.AddSingleton<LoginThrottle>();
+builder.Services.AddSingleton<SessionGate>();
+builder.Services.AddScoped<KeyLifecycle>();
+builder.Services.AddScoped<LegacyCaller>();
+builder.Services.AddScoped<ProviderCaller>();
+builder.Services.AddKeygateErrors();
+builder.Services.AddOpenApi();
+builder.Services.AddPortal();
+builder.Services.ConfigureHttpJsonOptions(o =>
+    o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+
+var app = builder.Build();
+
+// Fail fast on a missing KEK (PostgreSQL) before anything listens.
+app.Services.GetRequiredService<KeyVault>();
+await DatabaseSetup.MigrateAsync(app.Services, keygate);
+await Bootstrap.RunAsync(app.Services);
+
+app.UseKeygateForwardedHeaders(keygate);
+app.UseKeygateErrors();
+app.UseStaticFiles();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+
+app.MapOps();
+app.MapOpenApi();
+app.MapScalarApiReference();
+var legacy = app.MapGroup("").AddEndpointFilter<LegacyRequestFilter>().WithTags("Legacy API");
+legacy.MapLegacyAuth();
+legacy.MapLegacyKeys();
+app.MapProviderApi();
+app.MapRazorPages();
+
+Bootstrap.PrintWelcome(app);
+app.Run();

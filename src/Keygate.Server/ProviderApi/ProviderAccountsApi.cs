@@ -1,0 +1,97 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Keygate;
+
+public sealed record CreateServiceProviderRequest(string Name);
+public sealed record ServiceProviderCreated(long Id, string Name, string Token);
+public sealed record CreateStaffRequest(string Username, string Password, long? ServiceProviderId);
+public sealed record StaffCreated(long Id, string Username, long? ServiceProviderId);
+
+/// <summary>Service providers (operator only) and staff logins for the provider console.</summary>
+public static class ProviderAccountsApi
+{
+    public static void MapProviderAccounts(this RouteGroupBuilder api)
+    {
+        api.MapPost("/serviceProviders", CreateServiceProvider);
+        api.MapPost("/staff", CreateStaff);
+    }
+
+    private static async Task<Results<Created<ServiceProviderCreated>, ProblemHttpResult>> CreateServiceProvider(
+        HttpContext http, ProviderCaller caller, AppDbContext db, TimeProvider clock)
+    {
+        if (!caller.IsOperator) return ErrorResponses.Problem(KeygateError.AccessDenied);
+        var body = await JsonBody.ReadAsync<CreateServiceProviderRequest>(http.Request);
+        if (body.Error is { } e) return ErrorResponses.Problem(e);
+        if (Names.Validate(body.Value!.Name, "name") is { } invalid) return ErrorResponses.Problem(invalid);
+
+        var sp = new ServiceProvider { Name = body.Value.Name.Trim(), CreatedAtMs = clock.Now() };
+        var token = ProviderTokens.Generate(ProviderTokens.ServiceProviderPrefix);
+        await using var tx = await db.Database.BeginTransactionAsync();
+        db.ServiceProviders.Add(sp);
+        await db.SaveChangesAsync();
+        db.ProviderTokens.Add(new ProviderToken { Hash = ProviderTokens.Hash(token), ServiceProviderId = sp.Id, Name = sp.Name, CreatedAtMs = clock.Now() });
+        db.AuditEvents.Add(AuditLog.Event(caller.Actor, null, "serviceProvider.create", null, AuditLog.Success, clock.Now(), $"id={sp.Id}"));
+        await db.SaveChangesAsync();
+        await tx.CommitAsync();
+        return TypedResults.Created($"/provider/v1/serviceProviders/{sp.Id}", new ServiceProviderCreated(sp.Id, sp.Name, token));
+    }
+
+    private static async Task<Results<Created<StaffCreated>, ProblemHttpResult>> CreateStaff(
+        HttpContext http, ProviderCaller caller, AppDbContext db, Passwords passwords, TimeProvider clock)
+    {
+        var body = await JsonBody.ReadAsync<CreateStaffRequest>(http.Request);
+        if (body.Error is { } e) return ErrorResponses.Problem(e);
+        var req = body.Value!;
+        if (Passwords.Validate(req.Username, req.Password) is { } invalid) return ErrorResponses.Problem(invalid);
+        long? spId = req.ServiceProviderId;
+        if (!caller.IsOperator)
+        {
+            // A service provider's staff are its own; naming another provider is answered as if it did not exist.
+            if (spId is not null && spId != caller.Actor.ServiceProviderId) return ProviderApi.NotFound;
+            spId = caller.Actor.ServiceProviderId;
+        }
+        else if (spId is not null && !await db.ServiceProviders.AnyAsync(s => s.Id == spId))
+        {
+            return ErrorResponses.Problem(KeygateError.Invalid("serviceProviderId", "No such service provider."));
+        }
+        var account = new Account
+        {
+            Kind = AccountKind.Staff, Username = req.Username.Trim(), NormalizedUsername = Account.Normalize(req.Username),
+            PasswordHash = passwords.Hash(req.Password), ServiceProviderId = spId, CreatedAtMs = clock.Now(),
+        };
+        var created = await Accounts.TryAddAsync(db, account,
+            AuditLog.Event(caller.Actor, null, "staff.create", null, AuditLog.Success, clock.Now(), $"username={account.Username}"));
+        return created is { } err ? ErrorResponses.Problem(err)
+            : TypedResults.Created($"/provider/v1/staff/{account.Id}", new StaffCreated(account.Id, account.Username, spId));
+    }
+}
+
+public static class Names
+{
+    public static KeygateError? Validate(string? value, string field, int max = 200) =>
+        string.IsNullOrWhiteSpace(value) || value.Trim().Length > max || value.Any(char.IsControl)
+            ? KeygateError.Invalid(field, $"{field} must be 1 to {max} characters without control characters.")
+            : null;
+}
+
+public static class Accounts
+{
+    /// <summary>Adds an account and its audit event in one save; a taken username (checked, and raced) is 409.</summary>
+    public static async Task<KeygateError?> TryAddAsync(AppDbContext db, Account account, AuditEvent audit)
+    {
+        if (await db.Accounts.AnyAsync(a => a.NormalizedUsername == account.NormalizedUsername)) return KeygateError.UsernameTaken;
+        db.Accounts.Add(account);
+        db.AuditEvents.Add(audit);
+        try
+        {
+            await db.SaveChangesAsync();
+            return null;
+        }
+        catch (DbUpdateException ex) when (Db.IsUniqueViolation(ex))
+        {
+            db.ChangeTracker.Clear();
+            return KeygateError.UsernameTaken;
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Keygate;
+
+/// <summary>Contract B: the operator's and service providers' API, behind bearer tokens.</summary>
+public static class ProviderApi
+{
+    public static void MapProviderApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/provider/v1").AddEndpointFilter<ProviderAuthFilter>().WithTags("Provider");
+        api.MapProviderAccounts();
+        api.MapProviderOrganizations();
+        api.MapProviderKeys();
+        api.MapProviderAudit();
+    }
+
+    /// <summary>The org if it exists and the caller may see it; another provider's org is the same 404 as a missing one.</summary>
+    public static async Task<OrgSnapshot?> FindOrgAsync(string orgId, ProviderCaller caller, OrgStateCache orgs, CancellationToken ct)
+    {
+        if (!long.TryParse(orgId, out var id)) return null;
+        var org = await orgs.GetAsync(id, ct);
+        return org is not null && caller.Actor.CanSee(org.OrgId, org.ServiceProviderId) ? org : null;
+    }
+
+    public static long Now(this TimeProvider clock) => clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public static ProblemHttpResult NotFound => ErrorResponses.Problem(KeygateError.NotFound);
+}

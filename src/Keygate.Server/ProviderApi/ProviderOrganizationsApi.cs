@@ -1,0 +1,177 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Keygate;
+
+public sealed record AdminRequest(string Username, string Password);
+public sealed record CreateOrganizationRequest(string Name, long? ServiceProviderId, AdminRequest Admin);
+public sealed record UpdateOrganizationRequest(string? Name, string? BaseUrl, bool? EndSessionsOnKeyChange);
+public sealed record SubscriptionRequest(bool Enabled, long? ExpiresAt);
+public sealed record CreateAdminRequest(string Username, string Password, AdminRole Role);
+public sealed record AdminCreated(long Id, string Username, string Role, long OrganizationId);
+public sealed record ThresholdPatch(long? Calls, long? WindowSeconds, int? WarnAtPercent);
+public sealed record RatePatch(int? PerSecond, int? PerHour);
+public sealed record HeavyRatePatch(int? PerMinute, int? PerHour);
+public sealed record RatesPatch(RatePatch? Light, RatePatch? Medium, HeavyRatePatch? Heavy);
+public sealed record LimitsRequest(ThresholdPatch? CallThreshold, RatesPatch? Rates, int? SandboxDailyQuota);
+
+public static class ProviderOrganizationsApi
+{
+    public static void MapProviderOrganizations(this RouteGroupBuilder api)
+    {
+        api.MapPost("/organizations", Create);
+        api.MapGet("/organizations", List);
+        api.MapGet("/organizations/{orgId}", Get);
+        api.MapPatch("/organizations/{orgId}", Update);
+        api.MapPut("/organizations/{orgId}/subscription", SetSubscription);
+        api.MapPut("/organizations/{orgId}/limits", SetLimits);
+        api.MapPost("/organizations/{orgId}/admins", CreateAdmin);
+    }
+
+    private static async Task<Results<Created<OrganizationView>, ProblemHttpResult>> Create(
+        HttpContext http, ProviderCaller caller, AppDbContext db, Passwords passwords, OrgStateCache orgs, KeyVault vault,
+        TimeProvider clock, IOptions<KeygateOptions> options)
+    {
+        var body = await JsonBody.ReadAsync<CreateOrganizationRequest>(http.Request);
+        if (body.Error is { } e) return ErrorResponses.Problem(e);
+        var req = body.Value!;
+        if ((Names.Validate(req.Name, "name") ?? Passwords.Validate(req.Admin.Username, req.Admin.Password)) is { } invalid)
+            return ErrorResponses.Problem(invalid);
+        var spId = req.ServiceProviderId;
+        if (!caller.IsOperator)
+        {
+            if (spId is not null && spId != caller.Actor.ServiceProviderId) return ProviderApi.NotFound;
+            spId = caller.Actor.ServiceProviderId;
+        }
+        else if (spId is not null && !await db.ServiceProviders.AnyAsync(s => s.Id == spId))
+        {
+            return ErrorResponses.Problem(KeygateError.Invalid("serviceProviderId", "No such service provider."));
+        }
+
+        var now = clock.Now();
+        var org = new Organization { Name = req.Name.Trim(), ServiceProviderId = spId, BaseUrl = options.Value.DefaultBaseUrl, CreatedAtMs = now };
+        await using var tx = await db.Database.BeginTransactionAsync();
+        db.Organizations.Add(org);
+        await db.SaveChangesAsync();
+        var admin = new Account
+        {
+            Kind = AccountKind.OrgAdmin, Username = req.Admin.Username.Trim(), NormalizedUsername = Account.Normalize(req.Admin.Username),
+            PasswordHash = passwords.Hash(req.Admin.Password), Role = AdminRole.SUPER_ADMIN, OrganizationId = org.Id, CreatedAtMs = now,
+        };
+        db.AuditEvents.Add(AuditLog.Event(caller.Actor, org.Id, "organization.create", null, AuditLog.Success, now, $"name={org.Name}"));
+        if (await Accounts.TryAddAsync(db, admin,
+                AuditLog.Event(caller.Actor, org.Id, "admin.create", null, AuditLog.Success, now, $"username={admin.Username} role=SUPER_ADMIN")) is { } taken)
+            return ErrorResponses.Problem(taken); // the transaction is rolled back with the org
+        await tx.CommitAsync();
+        var snapshot = OrgSnapshot.From(org, vault);
+        orgs.Publish(snapshot);
+        return TypedResults.Created($"/provider/v1/organizations/{org.Id}", OrganizationView.From(snapshot, now));
+    }
+
+    private static async Task<Ok<OrganizationView[]>> List(string? search, ProviderCaller caller, AppDbContext db, OrgStateCache orgs, TimeProvider clock)
+    {
+        var query = db.Organizations.AsNoTracking();
+        if (!caller.IsOperator) query = query.Where(o => o.ServiceProviderId == caller.Actor.ServiceProviderId);
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            var s = search.Trim().ToUpperInvariant();
+            query = query.Where(o => o.Name.ToUpper().Contains(s));
+        }
+        var ids = await query.OrderBy(o => o.Id).Select(o => o.Id).Take(1000).ToListAsync();
+        var now = clock.Now();
+        var views = new List<OrganizationView>(ids.Count);
+        foreach (var id in ids)
+            if (await orgs.GetAsync(id) is { } o) views.Add(OrganizationView.From(o, now));
+        return TypedResults.Ok(views.ToArray());
+    }
+
+    private static async Task<Results<Ok<OrganizationView>, ProblemHttpResult>> Get(string orgId, ProviderCaller caller, OrgStateCache orgs, TimeProvider clock, CancellationToken ct) =>
+        await ProviderApi.FindOrgAsync(orgId, caller, orgs, ct) is { } org ? TypedResults.Ok(OrganizationView.From(org, clock.Now())) : ProviderApi.NotFound;
+
+    private static async Task<Results<Ok<OrganizationView>, ProblemHttpResult>> Update(
+        string orgId, HttpContext http, ProviderCaller caller, KeyLifecycle lifecycle, OrgStateCache orgs, TimeProvider clock)
+    {
+        if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, http.RequestAborted) is not { } org) return ProviderApi.NotFound;
+        var body = await JsonBody.ReadAsync<UpdateOrganizationRequest>(http.Request);
+        if (body.Error is { } e) return ErrorResponses.Problem(e);
+        var req = body.Value!;
+        if ((req.Name is null ? null : Names.Validate(req.Name, "name")) is { } badName) return ErrorResponses.Problem(badName);
+        if (req.BaseUrl is not null && !(Uri.TryCreate(req.BaseUrl, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" && req.BaseUrl.Length <= 2000))
+            return ErrorResponses.Problem(KeygateError.Invalid("baseUrl", "baseUrl must be an absolute http(s) URL."));
+        var result = await lifecycle.UpdateOrganizationAsync(caller.Actor, org.OrgId, req.Name?.Trim(), req.BaseUrl, req.EndSessionsOnKeyChange);
+        return Render(result, clock);
+    }
+
+    private static async Task<Results<Ok<OrganizationView>, ProblemHttpResult>> SetSubscription(
+        string orgId, HttpContext http, ProviderCaller caller, KeyLifecycle lifecycle, OrgStateCache orgs, TimeProvider clock)
+    {
+        if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, http.RequestAborted) is not { } org) return ProviderApi.NotFound;
+        var body = await JsonBody.ReadAsync<SubscriptionRequest>(http.Request);
+        if (body.Error is { } e) return ErrorResponses.Problem(e);
+        if (body.Value!.ExpiresAt is < 0 or > 253402300799) // up to 9999-12-31
+            return ErrorResponses.Problem(KeygateError.Invalid("expiresAt", "expiresAt must be epoch seconds or null."));
+        var result = await lifecycle.SetSubscriptionAsync(caller.Actor, org.OrgId, body.Value.Enabled, body.Value.ExpiresAt);
+        return Render(result, clock);
+    }
+
+    private static async Task<Results<Ok<LimitsView>, ProblemHttpResult>> SetLimits(
+        string orgId, HttpContext http, ProviderCaller caller, KeyLifecycle lifecycle, OrgStateCache orgs)
+    {
+        if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, http.RequestAborted) is not { } org) return ProviderApi.NotFound;
+        var body = await JsonBody.ReadAsync<LimitsRequest>(http.Request);
+        if (body.Error is { } e) return ErrorResponses.Problem(e);
+        var r = body.Value!;
+        var bad = new Dictionary<string, string[]>();
+        void Positive(string field, long? v) { if (v is <= 0) bad[field] = [$"{field} must be a positive integer."]; }
+        Positive("callThreshold.calls", r.CallThreshold?.Calls);
+        Positive("callThreshold.windowSeconds", r.CallThreshold?.WindowSeconds);
+        if (r.CallThreshold?.WarnAtPercent is < 1 or > 100) bad["callThreshold.warnAtPercent"] = ["warnAtPercent must be 1 to 100."];
+        Positive("rates.light.perSecond", r.Rates?.Light?.PerSecond);
+        Positive("rates.light.perHour", r.Rates?.Light?.PerHour);
+        Positive("rates.medium.perSecond", r.Rates?.Medium?.PerSecond);
+        Positive("rates.medium.perHour", r.Rates?.Medium?.PerHour);
+        Positive("rates.heavy.perMinute", r.Rates?.Heavy?.PerMinute);
+        Positive("rates.heavy.perHour", r.Rates?.Heavy?.PerHour);
+        if (r.SandboxDailyQuota is < 0) bad["sandboxDailyQuota"] = ["sandboxDailyQuota must be zero or more."];
+        if (bad.Count > 0) return ErrorResponses.Problem(KeygateError.Invalid("The limits are not valid.", bad));
+
+        var result = await lifecycle.SetLimitsAsync(caller.Actor, org.OrgId, l =>
+        {
+            l.CallThreshold = r.CallThreshold?.Calls ?? l.CallThreshold;
+            l.ThresholdWindowSeconds = r.CallThreshold?.WindowSeconds ?? l.ThresholdWindowSeconds;
+            l.WarnAtPercent = r.CallThreshold?.WarnAtPercent ?? l.WarnAtPercent;
+            l.LightPerSecond = r.Rates?.Light?.PerSecond ?? l.LightPerSecond;
+            l.LightPerHour = r.Rates?.Light?.PerHour ?? l.LightPerHour;
+            l.MediumPerSecond = r.Rates?.Medium?.PerSecond ?? l.MediumPerSecond;
+            l.MediumPerHour = r.Rates?.Medium?.PerHour ?? l.MediumPerHour;
+            l.HeavyPerMinute = r.Rates?.Heavy?.PerMinute ?? l.HeavyPerMinute;
+            l.HeavyPerHour = r.Rates?.Heavy?.PerHour ?? l.HeavyPerHour;
+            l.SandboxDailyQuota = r.SandboxDailyQuota ?? l.SandboxDailyQuota;
+        });
+        return result.Error is { } err ? ErrorResponses.Problem(err) : TypedResults.Ok(LimitsView.From(result.Value!.Limits));
+    }
+
+    private static async Task<Results<Created<AdminCreated>, ProblemHttpResult>> CreateAdmin(
+        string orgId, HttpContext http, ProviderCaller caller, AppDbContext db, Passwords passwords, OrgStateCache orgs, TimeProvider clock)
+    {
+        if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, http.RequestAborted) is not { } org) return ProviderApi.NotFound;
+        var body = await JsonBody.ReadAsync<CreateAdminRequest>(http.Request);
+        if (body.Error is { } e) return ErrorResponses.Problem(e);
+        var req = body.Value!;
+        if (Passwords.Validate(req.Username, req.Password) is { } invalid) return ErrorResponses.Problem(invalid);
+        if (!Enum.IsDefined(req.Role)) return ErrorResponses.Problem(KeygateError.Invalid("role", "role must be SUPER_ADMIN or READ_ONLY."));
+        var admin = new Account
+        {
+            Kind = AccountKind.OrgAdmin, Username = req.Username.Trim(), NormalizedUsername = Account.Normalize(req.Username),
+            PasswordHash = passwords.Hash(req.Password), Role = req.Role, OrganizationId = org.OrgId, CreatedAtMs = clock.Now(),
+        };
+        // Creating an admin gives the provider side a way to the key, so the org sees it in its own audit log.
+        var audit = AuditLog.Event(caller.Actor, org.OrgId, "admin.create", null, AuditLog.Success, clock.Now(), $"username={admin.Username} role={req.Role}");
+        return await Accounts.TryAddAsync(db, admin, audit) is { } err ? ErrorResponses.Problem(err)
+            : TypedResults.Created($"/provider/v1/organizations/{org.OrgId}/admins/{admin.Id}", new AdminCreated(admin.Id, admin.Username, admin.Role.ToString(), org.OrgId));
+    }
+
+    private static Results<Ok<OrganizationView>, ProblemHttpResult> Render(Result<OrgSnapshot> result, TimeProvider clock) =>
+        result.Error is { } e ? ErrorResponses.Problem(e) : TypedResults.Ok(OrganizationView.From(result.Value!, clock.Now()));
+}

@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Options;
+
+namespace Keygate;
+
+/// <summary>The caller of a legacy request that passed the session check; filled once per request.</summary>
+public sealed class LegacyCaller
+{
+    public SessionEntry Session { get; set; } = null!;
+    public OrgSnapshot Org { get; set; } = null!;
+
+    public Actor Actor(HttpContext http) =>
+        new(ActorKind.OrgAdmin, Session.AccountId, Session.Username, ClientAddress.Of(http))
+        {
+            OrganizationId = Session.OrganizationId,
+            Role = Session.Role,
+        };
+}
+
+/// <summary>
+/// The hot path of every legacy call: is this session still good, and is its key still usable? It reads
+/// only memory (the session store and the org snapshot), so it costs no database round trip, and it sees a
+/// change as soon as the lifecycle has published it.
+/// </summary>
+public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, TimeProvider clock)
+{
+    public static readonly KeygateError SessionNotValid = new(401, "SESSION_NOT_VALID", "The session is not valid; log in again.");
+    public static readonly KeygateError KeyDisabled = new(403, "API_KEY_DISABLED", "The API key is disabled; contact your service provider.");
+    public static readonly KeygateError SubscriptionExpired = new(403, "SUBSCRIPTION_EXPIRED", "The API subscription has expired.");
+
+    public static string? SessionId(HttpRequest r)
+    {
+        if (r.Cookies.TryGetValue("JSESSIONID", out var c) && !string.IsNullOrEmpty(c)) return c;
+        var h = r.Headers["JSessionID"];
+        return h.Count > 0 ? h[0] : null;
+    }
+
+    public async ValueTask<KeygateError?> CheckAsync(HttpContext http, LegacyCaller caller)
+    {
+        var id = SessionId(http.Request);
+        var session = id is null ? null : sessions.Find(id);
+        if (session is null) return SessionNotValid;
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        if (sessions.IsIdle(session, now))
+        {
+            await sessions.EndAsync(session);
+            return SessionNotValid;
+        }
+        var org = await orgs.GetAsync(session.OrganizationId, http.RequestAborted);
+        var key = org?.Cloud;
+        // The key the session was opened with is gone, or was changed while the org ends sessions on change.
+        if (org is null || key is null || key.Id != session.KeyId || session.KeyVersion < key.SessionFloorVersion)
+        {
+            sessions.Forget(session);
+            return SessionNotValid;
+        }
+        // Refused requests leave the session as it is: it works again after enable or renewal.
+        if (key.DisabledReason is not null) return KeyDisabled;
+        if (!org.SubscriptionEnabled) return KeygateError.SubscriptionRequired;
+        if (org.IsExpired(now)) return SubscriptionExpired;
+        session.Touch(now);
+        caller.Session = session;
+        caller.Org = org;
+        return null;
+    }
+}
