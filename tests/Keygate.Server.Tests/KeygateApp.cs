@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+
+namespace Keygate.Tests;
+
+/// <summary>
+/// A real Keygate host over HTTP: a fresh SQLite file per app (or a fresh PostgreSQL database when
+/// KEYGATE_TEST_POSTGRES holds a server connection string), a fake clock, and every log line captured so
+/// tests can prove no secret reaches a log.
+/// </summary>
+public sealed class KeygateApp : WebApplicationFactory<Program>
+{
+    public static readonly string? PostgresServer = Environment.GetEnvironmentVariable("KEYGATE_TEST_POSTGRES");
+    public static bool OnPostgres => !string.IsNullOrEmpty(PostgresServer);
+
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
+    public string Folder { get; } = Directory.CreateTempSubdirectory("keygate-test-").FullName;
+    public string DatabasePath => Path.Combine(Folder, "data", "keygate.db");
+    public string OperatorToken { get; } = ProviderTokens.Generate(ProviderTokens.OperatorPrefix);
+    public ConcurrentQueue<string> Logs { get; } = new();
+    public string? PostgresDatabase { get; }
+    private readonly Dictionary<string, string?> _settings;
+    private readonly string _kek = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    public KeygateApp() : this(null) { }
+
+    /// <summary>A second host on the first one's database, KEK and token: a restart.</summary>
+    public static KeygateApp Reopen(KeygateApp previous, Dictionary<string, string?>? settings = null)
+    {
+        previous.KeepDatabase();
+        var app = new KeygateApp(settings, previous.Folder, previous.PostgresDatabase, previous.Kek, previous.OperatorToken);
+        app.Clock.SetUtcNow(previous.Clock.GetUtcNow());
+        return app;
+    }
+
+    /// <summary>An app with extra configuration (for the tests that change defaults).</summary>
+    public static KeygateApp With(Dictionary<string, string?> settings) => new(settings);
+
+    private KeygateApp(Dictionary<string, string?>? settings, string? reuseFolder = null, string? reusePostgresDatabase = null,
+        string? reuseKek = null, string? reuseOperatorToken = null)
+    {
+        if (reuseFolder is not null) Folder = reuseFolder;
+        if (reuseKek is not null) _kek = reuseKek;
+        if (reuseOperatorToken is not null) OperatorToken = reuseOperatorToken;
+        _settings = new()
+        {
+            ["Keygate:Database:SqlitePath"] = DatabasePath,
+            ["Keygate:Secrets:KeyEncryptionKey"] = _kek,
+            ["Keygate:Bootstrap:OperatorToken"] = OperatorToken,
+            // Hashing stays PBKDF2 but cheaper, so hundreds of logins fit in a test run.
+            ["Keygate:PasswordHashIterations"] = "1000",
+            ["Keygate:DefaultBaseUrl"] = "https://api.example.test/api/v1",
+        };
+        if (OnPostgres)
+        {
+            PostgresDatabase = reusePostgresDatabase ?? "kg_test_" + Guid.NewGuid().ToString("N")[..16];
+            if (reusePostgresDatabase is null)
+            {
+                using var c = new NpgsqlConnection(PostgresServer);
+                c.Open();
+                using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{PostgresDatabase}\"", c);
+                cmd.ExecuteNonQuery();
+            }
+            _settings["Keygate:Database:Provider"] = "Postgres";
+            _settings["ConnectionStrings:Keygate"] = new NpgsqlConnectionStringBuilder(PostgresServer) { Database = PostgresDatabase }.ToString();
+        }
+        foreach (var (k, v) in settings ?? []) _settings[k] = v;
+    }
+
+    public string Kek => _kek;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseContentRoot(Folder);
+        foreach (var (k, v) in _settings) builder.UseSetting(k, v);
+        builder.ConfigureLogging(l =>
+        {
+            l.SetMinimumLevel(LogLevel.Debug);
+            l.AddProvider(new CapturingLoggerProvider(Logs));
+        });
+        builder.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(Clock));
+    }
+
+    public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>A client that keeps no cookies, so each test says exactly which session it uses.</summary>
+    public HttpClient Client() => CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, AllowAutoRedirect = false });
+
+    public HttpClient Provider(string? token = null)
+    {
+        var c = Client();
+        c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token ?? OperatorToken);
+        return c;
+    }
+
+    public long NowMs => Clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && PostgresDatabase is not null && _ownsDatabase)
+        {
+            NpgsqlConnection.ClearAllPools();
+            using var c = new NpgsqlConnection(PostgresServer);
+            c.Open();
+            using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{PostgresDatabase}\" WITH (FORCE)", c);
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    private bool _ownsDatabase = true;
+
+    /// <summary>Keeps the database after this host is disposed (restart tests build a second host on it).</summary>
+    public void KeepDatabase() => _ownsDatabase = false;
+}
+
+internal sealed class CapturingLoggerProvider(ConcurrentQueue<string> sink) : ILoggerProvider
+{
+    public ILogger CreateLogger(string category) => new Logger(category, sink);
+    public void Dispose() { }
+
+    private sealed class Logger(string category, ConcurrentQueue<string> sink) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel level) => true;
+        public void Log<TState>(LogLevel level, EventId id, TState state, Exception? ex, Func<TState, Exception?, string> format) =>
+            sink.Enqueue($"{level} {category}: {format(state, ex)} {ex}");
+    }
+}

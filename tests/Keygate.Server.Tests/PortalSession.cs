@@ -1,0 +1,34 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace Keygate.Tests;
+
+/// <summary>Drives the server-rendered portal over HTTP: antiforgery token, cookie, form posts.</summary>
+public static partial class PortalSession
+{
+    public const string KeyPage = "/admin/api-configuration/legacy-api/cloud-branch-connector-api";
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
+    private static partial Regex Antiforgery();
+
+    public static string AntiforgeryToken(string html) => Antiforgery().Match(html).Groups[1].Value;
+
+    /// <summary>A cookie-keeping client logged into the portal.</summary>
+    public static async Task<HttpClient> PortalLoginAsync(this KeygateApp app, string username, string password)
+    {
+        var c = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        var login = await c.GetStringAsync("/login");
+        var r = await c.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["username"] = username, ["password"] = password, ["__RequestVerificationToken"] = AntiforgeryToken(login),
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, r.StatusCode);
+        return c;
+    }
+
+    public static async Task<string> PortalPageAsync(this KeygateApp app, string username, string password)
+    {
+        using var c = await app.PortalLoginAsync(username, password);
+        return await c.GetStringAsync(KeyPage);
+    }
+}
