@@ -1,0 +1,63 @@
+using System.Net;
+using System.Text;
+
+namespace Keygate.Tests;
+
+/// <summary>Every bad input gets a clear 4xx with a stable code, never a 500.</summary>
+public sealed class BadInputTests(KeygateApp app) : IClassFixture<KeygateApp>
+{
+    public static TheoryData<string> OddBodies =>
+    [
+        "", "null", "[]", "\"text\"", "{", "{\"name\":", "{\"name\":\"\\ud800\"}", "{\"name\":\"a\u0000b\"}",
+        "{\"name\":1e999}", "{\"name\":{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}",
+        "\uFEFF{\"name\":\"x\"}", "{\"name\":\"x\",\"name\":\"y\",\"extra\":true}",
+    ];
+
+    [Theory]
+    [MemberData(nameof(OddBodies))]
+    public async Task ProviderApiAnswersOddBodiesWith400(string body)
+    {
+        var r = await app.Provider().PostAsync("/provider/v1/serviceProviders", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.True(r.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Created, $"{(int)r.StatusCode} for {body}");
+        if (r.StatusCode == HttpStatusCode.BadRequest) await r.AssertError(HttpStatusCode.BadRequest, "INVALID_INPUT_ARGUMENT");
+        Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Theory]
+    [MemberData(nameof(OddBodies))]
+    public async Task LegacyLoginAnswersOddBodiesWith400(string body)
+    {
+        var r = await app.Client().PostAsync("/api/v1/auth", new StringContent(body, Encoding.UTF8, "application/json"));
+        await r.AssertError(HttpStatusCode.BadRequest, "INVALID_INPUT_ARGUMENT");
+    }
+
+    [Fact]
+    public async Task HugeBodiesGet413OnBothSurfaces()
+    {
+        var huge = "{\"name\":\"" + new string('a', 2 * 1024 * 1024) + "\"}";
+        var r = await app.Provider().PostAsync("/provider/v1/serviceProviders", new StringContent(huge, Encoding.UTF8, "application/json"));
+        await r.AssertError(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE");
+        r = await app.Client().PostAsync("/api/v1/auth", new StringContent(huge, Encoding.UTF8, "application/json"));
+        await r.AssertError(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE");
+    }
+
+    [Fact]
+    public async Task UnknownRoutesAndMethodsAnswerInTheSurfaceFormat()
+    {
+        var r = await app.Provider().GetAsync("/provider/v1/nothing-here");
+        await r.AssertError(HttpStatusCode.NotFound, "RESOURCE_NOT_FOUND");
+        r = await app.Client().GetAsync("/api/v1/nothing-here");
+        await r.AssertError(HttpStatusCode.NotFound, "RESOURCE_NOT_FOUND");
+        r = await app.Provider().DeleteAsync("/provider/v1/organizations");
+        await r.AssertError(HttpStatusCode.MethodNotAllowed, "METHOD_NOT_ALLOWED");
+    }
+
+    [Fact]
+    public async Task NamesWithUnicodeAreKeptExactly()
+    {
+        var name = "Zürich 東京 Ωmega 🚀";
+        var r = await app.Provider().PostAsync("/provider/v1/serviceProviders", Scenario.Json(new { name }));
+        var body = await r.AssertOk(HttpStatusCode.Created);
+        Assert.Equal(name, body.GetProperty("name").GetString());
+    }
+}

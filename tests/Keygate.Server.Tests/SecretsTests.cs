@@ -1,0 +1,100 @@
+using System.Net;
+using System.Text;
+
+namespace Keygate.Tests;
+
+/// <summary>Secrets stay secret: no key value, password or token in the database file or in any log line.</summary>
+public sealed class SecretsTests
+{
+    [Fact]
+    public async Task DatabaseFileAndLogsNeverHoldAKeyValuePasswordOrTokenInClear()
+    {
+        var app = new KeygateApp();
+        var secrets = new List<string> { app.OperatorToken, Scenario.Password };
+        long orgId;
+        await using (app)
+        {
+            var org = await app.CreateOrgAsync();
+            orgId = org.Id;
+            using var session = await app.SessionAsync(org);
+            secrets.Add(await app.KeyValueAsync(org));
+            // An edit to a value we know, a regenerate, and a sandbox key.
+            const string edited = "Zq9Wx8Vy7Ut6";
+            await (await session.PutAsync($"/api/v1/apiKeys/{org.KeyId}", Scenario.Json(new { keyValue = edited }))).AssertOk();
+            secrets.Add(edited);
+            var regenerated = await (await session.PostAsync($"/api/v1/apiKeys/{org.KeyId}/regenerate", null)).AssertOk();
+            secrets.Add(regenerated.GetProperty("keyValue").GetString()!);
+            var sandbox = await (await session.PostAsync("/api/v1/apiKeys", Scenario.Json(new { keyType = "SANDBOX_SUBMISSION" }))).AssertOk(HttpStatusCode.Created);
+            secrets.Add(sandbox.GetProperty("keyValue").GetString()!);
+            // Failed logins with a wrong password and a wrong key are logged and audited without either.
+            await app.LoginAsync(org.Username, "wrong password 123", regenerated.GetProperty("keyValue").GetString()!);
+            await app.LoginAsync(org.Username, org.Password, "Wr0ngKeyAbcd");
+            var sp = await (await app.Provider().PostAsync("/provider/v1/serviceProviders", Scenario.Json(new { name = "Reseller" }))).AssertOk(HttpStatusCode.Created);
+            secrets.Add(sp.GetProperty("token").GetString()!);
+            await app.Service<AuditWriter>().FlushAsync();
+            var audit = await (await app.Provider().GetAsync($"/provider/v1/organizations/{orgId}/audit?limit=100")).Content.ReadAsStringAsync();
+            foreach (var s in secrets) Assert.DoesNotContain(s, audit);
+        }
+
+        var logs = string.Join('\n', app.Logs);
+        Assert.NotEmpty(app.Logs);
+        foreach (var s in secrets) Assert.DoesNotContain(s, logs);
+
+        if (!KeygateApp.OnPostgres)
+        {
+            var files = Directory.GetFiles(Path.GetDirectoryName(app.DatabasePath)!);
+            Assert.Contains(files, f => f.EndsWith(".db", StringComparison.Ordinal));
+            foreach (var file in files)
+            {
+                var bytes = await File.ReadAllBytesAsync(file, TestContext.Current.CancellationToken);
+                foreach (var s in secrets)
+                {
+                    Assert.Equal(-1, bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(s)));
+                    Assert.Equal(-1, bytes.AsSpan().IndexOf(Encoding.Unicode.GetBytes(s)));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void CiphertextIsBoundToItsKeyIdAndVersion()
+    {
+        var vault = new KeyVault(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var c = vault.Encrypt("AbCdEfGh1234", 7, 3);
+        Assert.Equal("AbCdEfGh1234", vault.Decrypt(c, 7, 3));
+        Assert.ThrowsAny<System.Security.Cryptography.CryptographicException>(() => vault.Decrypt(c, 8, 3));
+        Assert.ThrowsAny<System.Security.Cryptography.CryptographicException>(() => vault.Decrypt(c, 7, 4));
+        var other = new KeyVault(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        Assert.ThrowsAny<System.Security.Cryptography.CryptographicException>(() => other.Decrypt(c, 7, 3));
+        // A rotated KEK still opens what the previous one sealed.
+        var oldKek = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var sealedByOld = new KeyVault(oldKek).Encrypt("AbCdEfGh1234", 1, 1);
+        Assert.Equal("AbCdEfGh1234", new KeyVault(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32), [oldKek]).Decrypt(sealedByOld, 1, 1));
+    }
+
+    [Fact]
+    public async Task SqliteNodeWithoutConfiguredKekCreatesAPrivateKeyFileOutsideTheDataFolder()
+    {
+        if (KeygateApp.OnPostgres) return; // the file KEK exists only for a single SQLite node
+        await using var app = KeygateApp.With(new() { ["Keygate:Secrets:KeyEncryptionKey"] = "" });
+        var org = await app.CreateOrgAsync();
+        using var session = await app.SessionAsync(org);
+        var file = Path.Combine(app.Folder, "secrets", "kek.key");
+        Assert.True(File.Exists(file));
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        Assert.NotEqual(Path.GetDirectoryName(file), Path.GetDirectoryName(app.DatabasePath));
+    }
+
+    [Fact]
+    public void PostgresWithoutConfiguredKekRefusesToStart()
+    {
+        using var app = KeygateApp.With(new()
+        {
+            ["Keygate:Database:Provider"] = "Postgres",
+            ["ConnectionStrings:Keygate"] = "Host=127.0.0.1;Database=never_used",
+            ["Keygate:Secrets:KeyEncryptionKey"] = "",
+        });
+        var e = Assert.ThrowsAny<Exception>(() => app.Server);
+        Assert.Contains("KeyEncryptionKey", e.ToString());
+    }
+}
