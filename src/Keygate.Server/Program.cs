@@ -24,6 +24,7 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
 builder.Services.AddSingleton<Passwords>();
 builder.Services.AddSingleton<LoginThrottle>();
 builder.Services.AddSingleton<SessionGate>();
+builder.Services.AddSingleton<KeygateMetrics>();
 builder.Services.AddScoped<KeyLifecycle>();
 builder.Services.AddScoped<LegacyCaller>();
 builder.Services.AddScoped<ProviderCaller>();
@@ -48,6 +49,7 @@ app.UseAuthorization();
 app.UseAntiforgery();
 
 app.MapOps();
+KeygateMetrics.MapMetrics(app);
 app.MapOpenApi();
 app.MapScalarApiReference();
 var legacy = app.MapGroup("").AddEndpointFilter<LegacyRequestFilter>().WithTags("Legacy API");

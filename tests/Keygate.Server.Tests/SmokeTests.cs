@@ -22,4 +22,26 @@ public sealed class SmokeTests(KeygateApp app) : IClassFixture<KeygateApp>
         Assert.Equal(HttpStatusCode.OK, (await c.GetAsync("/readyz")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await c.GetAsync("/openapi/v1.json")).StatusCode);
     }
+
+    [Fact]
+    public async Task MetricsCountLoginsWithoutOrganizationLabels()
+    {
+        var org = await app.CreateOrgAsync();
+        using var session = await app.SessionAsync(org);
+        var text = await app.Client().GetStringAsync("/metrics");
+        Assert.Contains("keygate_legacy_logins_total{outcome=\"SUCCESS\"}", text);
+        Assert.Contains("keygate_sessions_live", text);
+        Assert.DoesNotContain(org.Id.ToString() + "\"", text);
+        Assert.DoesNotContain(org.Username, text);
+    }
+
+    [Fact]
+    public async Task MetricsNeedTheTokenWhenOneIsConfigured()
+    {
+        await using var guarded = KeygateApp.With(new() { ["Keygate:Metrics:Token"] = "metrics-secret" });
+        using var c = guarded.Client();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await c.GetAsync("/metrics")).StatusCode);
+        c.DefaultRequestHeaders.Add("Authorization", "Bearer metrics-secret");
+        Assert.Equal(HttpStatusCode.OK, (await c.GetAsync("/metrics")).StatusCode);
+    }
 }

@@ -8,7 +8,7 @@ namespace Keygate;
 /// change, writes its audit event in the same transaction, and publishes the new org snapshot before it
 /// returns, so the old value is refused by the very next request.
 /// </summary>
-public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache cache, TimeProvider clock)
+public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache cache, KeygateMetrics metrics, TimeProvider clock)
 {
     private const int MaxAttempts = 8;
 
@@ -288,6 +288,7 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
 
             var snapshot = OrgSnapshot.From(org, vault);
             cache.Publish(snapshot);
+            metrics.Count("changes_total", "action", action);
             return snapshot;
         }
     }

@@ -26,6 +26,15 @@ public static class LegacyAuthApi
 
     public static async Task<Results<Ok<LoginResponse>, JsonHttpResult<LegacyError>>> Login(
         HttpContext http, AppDbContext db, Passwords passwords, LoginThrottle throttle, OrgStateCache orgs,
+        SessionStore sessions, AuditWriter auditWriter, KeygateMetrics metrics, TimeProvider clock)
+    {
+        var outcome = await LoginCoreAsync(http, db, passwords, throttle, orgs, sessions, auditWriter, clock);
+        metrics.Count("legacy_logins_total", "outcome", outcome.Result is Ok<LoginResponse> ? "SUCCESS" : ((JsonHttpResult<LegacyError>)outcome.Result).Value!.Code);
+        return outcome;
+    }
+
+    private static async Task<Results<Ok<LoginResponse>, JsonHttpResult<LegacyError>>> LoginCoreAsync(
+        HttpContext http, AppDbContext db, Passwords passwords, LoginThrottle throttle, OrgStateCache orgs,
         SessionStore sessions, AuditWriter auditWriter, TimeProvider clock)
     {
         // 1. A JSON object with the four fields, of the right types.
