@@ -25,6 +25,9 @@ builder.Services.AddSingleton<Passwords>();
 builder.Services.AddSingleton<LoginThrottle>();
 builder.Services.AddSingleton<SessionGate>();
 builder.Services.AddSingleton<KeygateMetrics>();
+builder.Services.AddSingleton<MemoryUsageCounter>();
+builder.Services.AddSingleton<IUsageCounter>(sp => sp.GetRequiredService<MemoryUsageCounter>());
+builder.Services.AddHostedService(sp => sp.GetRequiredService<MemoryUsageCounter>());
 builder.Services.AddScoped<KeyLifecycle>();
 builder.Services.AddScoped<LegacyCaller>();
 builder.Services.AddScoped<ProviderCaller>();
@@ -55,6 +58,7 @@ app.MapScalarApiReference();
 var legacy = app.MapGroup("").AddEndpointFilter<LegacyRequestFilter>().WithTags("Legacy API");
 legacy.MapLegacyAuth();
 legacy.MapLegacyKeys();
+legacy.MapLegacyUsage();
 app.MapProviderApi();
 app.MapRazorPages();
 

@@ -43,8 +43,12 @@ public static partial class Scenario
     }
 
     /// <summary>Creates an org with a SUPER_ADMIN through the provider API, and by default turns its subscription on.</summary>
+    /// <remarks>
+    /// The org's rate limits and threshold are raised (contract A5: tests of other rules raise them) unless
+    /// <paramref name="defaultLimits"/> asks for the contract's defaults.
+    /// </remarks>
     public static async Task<TestOrg> CreateOrgAsync(this KeygateApp app, bool subscribe = true, long? expiresAt = null,
-        HttpClient? provider = null, long? serviceProviderId = null)
+        HttpClient? provider = null, long? serviceProviderId = null, bool defaultLimits = false)
     {
         provider ??= app.Provider();
         var username = Unique("admin");
@@ -55,6 +59,7 @@ public static partial class Scenario
             admin = new { username, password = Password },
         }))).AssertOk(HttpStatusCode.Created);
         var id = created.GetProperty("id").GetInt64();
+        if (!defaultLimits) await app.RaiseLimitsAsync(id);
         long keyId = 0;
         if (subscribe)
         {

@@ -15,6 +15,9 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<LegacySession> LegacySessions => Set<LegacySession>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<ProviderToken> ProviderTokens => Set<ProviderToken>();
+    public DbSet<MeterState> MeterStates => Set<MeterState>();
+    public DbSet<UsageBucket> UsageBuckets => Set<UsageBucket>();
+    public DbSet<WebhookEvent> WebhookEvents => Set<WebhookEvent>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -75,6 +78,21 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
             e.Property(x => x.ClientAddress).HasMaxLength(64);
             e.Property(x => x.Detail).HasMaxLength(2000);
             e.HasIndex(x => new { x.OrganizationId, x.Id });
+        });
+
+        b.Entity<MeterState>(e =>
+        {
+            e.HasKey(x => x.OrganizationId);
+            e.Property(x => x.OrganizationId).ValueGeneratedNever();
+        });
+
+        b.Entity<UsageBucket>(e => e.HasKey(x => new { x.OrganizationId, x.HourStartMs }));
+
+        b.Entity<WebhookEvent>(e =>
+        {
+            e.Property(x => x.EventId).HasMaxLength(64);
+            e.Property(x => x.Type).HasMaxLength(64);
+            e.HasIndex(x => x.FannedOut);
         });
 
         b.Entity<ProviderToken>(e =>

@@ -8,6 +8,10 @@ namespace Keygate;
 /// <summary>The body legacy clients expect for every error (contract A).</summary>
 public sealed record LegacyError(string Code, string Message);
 
+/// <summary>The legacy 429 body of contract A5; every value is a string.</summary>
+public sealed record RateLimitError(string Code, string Message,
+    [property: System.Text.Json.Serialization.JsonPropertyName("Retry-After")] string RetryAfter);
+
 public static class ErrorResponses
 {
     public static bool IsLegacyPath(PathString path) =>
@@ -15,6 +19,14 @@ public static class ErrorResponses
 
     public static JsonHttpResult<LegacyError> Legacy(KeygateError e) =>
         TypedResults.Json(new LegacyError(e.Code, e.Message), statusCode: e.Status);
+
+    /// <summary>A legacy refusal; a rate limit also gets its Retry-After header and body field.</summary>
+    public static IResult Legacy(KeygateError e, HttpContext http)
+    {
+        if (e.RetryAfterSeconds is not { } seconds) return Legacy(e);
+        http.Response.Headers.RetryAfter = seconds.ToString();
+        return TypedResults.Json(new RateLimitError(e.Code, e.Message, $"{seconds} seconds"), statusCode: e.Status);
+    }
 
     public static JsonHttpResult<LegacyError> Legacy(int status, string code, string message) =>
         TypedResults.Json(new LegacyError(code, message), statusCode: status);

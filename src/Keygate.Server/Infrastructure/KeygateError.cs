@@ -4,6 +4,8 @@ namespace Keygate;
 public sealed record KeygateError(int Status, string Code, string Message)
 {
     public IDictionary<string, string[]>? FieldErrors { get; init; }
+    /// <summary>For 429: seconds until the window that refused the call ends (at least 1).</summary>
+    public int? RetryAfterSeconds { get; init; }
 
     public static readonly KeygateError NotFound = new(404, "RESOURCE_NOT_FOUND", "The resource does not exist.");
     public static readonly KeygateError AccessDenied = new(403, "ACCESS_DENIED", "You are not allowed to do this.");

@@ -8,7 +8,7 @@ namespace Keygate;
 /// change, writes its audit event in the same transaction, and publishes the new org snapshot before it
 /// returns, so the old value is refused by the very next request.
 /// </summary>
-public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache cache, KeygateMetrics metrics, TimeProvider clock)
+public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache cache, IUsageCounter usage, KeygateMetrics metrics, TimeProvider clock)
 {
     private const int MaxAttempts = 8;
 
@@ -96,6 +96,8 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
             key.DisabledAtMs = NowMs;
             Touch(key, actor);
             change.Detail = reason.ToString();
+            WebhookOutbox.Add(db, WebhookOutbox.KeyDisabled, org.Id, org.ServiceProviderId,
+                new { keyId = key.Id, keyType = key.KeyType.ToString(), reason = reason.ToString(), disabledBy = actor.Name }, NowMs);
             return null;
         });
         return Pick(result, () => keyId);
@@ -112,6 +114,15 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
             // A service provider may not overrule the operator.
             if (key.DisabledByKind == DisablerKind.Operator && actor.Kind != ActorKind.Operator) return KeygateError.AccessDenied;
             change.Detail = $"was {key.DisabledReason}";
+            WebhookOutbox.Add(db, WebhookOutbox.KeyEnabled, org.Id, org.ServiceProviderId,
+                new { keyId = key.Id, keyType = key.KeyType.ToString(), previousReason = key.DisabledReason.ToString(), enabledBy = actor.Name }, NowMs);
+            if (key.DisabledReason == DisabledReason.THRESHOLD_EXCEEDED && key.KeyType == KeyType.CLOUD_SERVICE)
+            {
+                // Enabling after the threshold starts a fresh window, or the next call would disable the key again.
+                db.AuditEvents.Add(AuditLog.Event(actor, org.Id, "usage.window_reset", key.Id, AuditLog.Success, NowMs));
+                var orgId = org.Id;
+                change.AfterCommit.Add(() => usage.ResetThresholdAsync(orgId, NowMs));
+            }
             key.DisabledReason = null;
             key.DisabledByKind = null;
             key.DisabledByName = null;
@@ -224,6 +235,7 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
         public ApiKey? NewKey;
         public readonly List<(ApiKey Key, string Value)> NewValues = [];
         public readonly List<Func<Task<int>>> AfterSave = [];
+        public readonly List<Func<ValueTask>> AfterCommit = [];
     }
 
     private static Result<KeySnapshot> Pick(Result<OrgSnapshot> result, Func<long> keyId) =>
@@ -286,6 +298,7 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
                 continue;
             }
 
+            foreach (var step in change.AfterCommit) await step();
             var snapshot = OrgSnapshot.From(org, vault);
             cache.Publish(snapshot);
             metrics.Count("changes_total", "action", action);

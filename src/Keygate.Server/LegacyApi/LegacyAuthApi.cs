@@ -153,7 +153,7 @@ public static class LegacyAuthApi
 public sealed class LegacySessionFilter(SessionGate gate, LegacyCaller caller) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next) =>
-        await gate.CheckAsync(ctx.HttpContext, caller) is { } refusal ? ErrorResponses.Legacy(refusal) : await next(ctx);
+        await gate.CheckAsync(ctx.HttpContext, caller) is { } refusal ? ErrorResponses.Legacy(refusal, ctx.HttpContext) : await next(ctx);
 }
 
 /// <summary>Cross-site protection on every legacy route (contract A2): no CORS, no cross-site requests, JSON bodies only.</summary>

@@ -5,7 +5,7 @@ namespace Keygate;
 
 public sealed record CreateServiceProviderRequest(string Name);
 public sealed record ServiceProviderCreated(long Id, string Name, string Token);
-public sealed record CreateStaffRequest(string Username, string Password, long? ServiceProviderId);
+public sealed record CreateStaffRequest(string Username, string Password, long? ServiceProviderId = null);
 public sealed record StaffCreated(long Id, string Username, long? ServiceProviderId);
 
 /// <summary>Service providers (operator only) and staff logins for the provider console.</summary>

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Keygate;
 
-public sealed record DisableRequest(DisabledReason Reason, string? Note);
+public sealed record DisableRequest(DisabledReason Reason, string? Note = null);
 
 /// <summary>Disable and enable an org's key from the provider side; repeating either is a no-op 200.</summary>
 public static class ProviderKeysApi

@@ -5,16 +5,16 @@ using Microsoft.Extensions.Options;
 namespace Keygate;
 
 public sealed record AdminRequest(string Username, string Password);
-public sealed record CreateOrganizationRequest(string Name, long? ServiceProviderId, AdminRequest Admin);
-public sealed record UpdateOrganizationRequest(string? Name, string? BaseUrl, bool? EndSessionsOnKeyChange);
-public sealed record SubscriptionRequest(bool Enabled, long? ExpiresAt);
+public sealed record CreateOrganizationRequest(string Name, AdminRequest Admin, long? ServiceProviderId = null);
+public sealed record UpdateOrganizationRequest(string? Name = null, string? BaseUrl = null, bool? EndSessionsOnKeyChange = null);
+public sealed record SubscriptionRequest(bool Enabled, long? ExpiresAt = null);
 public sealed record CreateAdminRequest(string Username, string Password, AdminRole Role);
 public sealed record AdminCreated(long Id, string Username, string Role, long OrganizationId);
-public sealed record ThresholdPatch(long? Calls, long? WindowSeconds, int? WarnAtPercent);
-public sealed record RatePatch(int? PerSecond, int? PerHour);
-public sealed record HeavyRatePatch(int? PerMinute, int? PerHour);
-public sealed record RatesPatch(RatePatch? Light, RatePatch? Medium, HeavyRatePatch? Heavy);
-public sealed record LimitsRequest(ThresholdPatch? CallThreshold, RatesPatch? Rates, int? SandboxDailyQuota);
+public sealed record ThresholdPatch(long? Calls = null, long? WindowSeconds = null, int? WarnAtPercent = null);
+public sealed record RatePatch(int? PerSecond = null, int? PerHour = null);
+public sealed record HeavyRatePatch(int? PerMinute = null, int? PerHour = null);
+public sealed record RatesPatch(RatePatch? Light = null, RatePatch? Medium = null, HeavyRatePatch? Heavy = null);
+public sealed record LimitsRequest(ThresholdPatch? CallThreshold = null, RatesPatch? Rates = null, int? SandboxDailyQuota = null);
 
 public static class ProviderOrganizationsApi
 {

@@ -21,7 +21,7 @@ public sealed class LegacyCaller
 /// only memory (the session store and the org snapshot), so it costs no database round trip, and it sees a
 /// change as soon as the lifecycle has published it.
 /// </summary>
-public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, TimeProvider clock)
+public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsageCounter usage, TimeProvider clock)
 {
     public static readonly KeygateError SessionNotValid = new(401, "SESSION_NOT_VALID", "The session is not valid; log in again.");
     public static readonly KeygateError KeyDisabled = new(403, "API_KEY_DISABLED", "The API key is disabled; contact your service provider.");
@@ -60,6 +60,17 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, TimeP
         session.Touch(now);
         caller.Session = session;
         caller.Org = org;
-        return null;
+
+        // Metering (contract A5): the call counts once it passed the session check and the rate limit.
+        var decision = await usage.CountCallAsync(org.OrgId, MeterDecision.WeightOf(http.Request.Method), org.Limits, now);
+        return decision.Outcome switch
+        {
+            MeterOutcome.RateLimited => RateLimited(decision),
+            MeterOutcome.ThresholdExceeded => await Threshold.ExceededAsync(http, org, key, decision, now),
+            _ => decision.WarningCrossed ? await Threshold.WarnAsync(http, org, decision, now) : null,
+        };
     }
+
+    public static KeygateError RateLimited(MeterDecision d) =>
+        new(429, "RATE_LIMIT_EXCEEDED", $"Rate Limit ({d.Limit}) exceeded") { RetryAfterSeconds = d.RetryAfterSeconds };
 }

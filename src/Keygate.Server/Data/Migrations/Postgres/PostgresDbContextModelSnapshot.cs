@@ -236,6 +236,31 @@ namespace Keygate.Data.Migrations.Postgres
                     b.ToTable("LegacySessions");
                 });
 
+            modelBuilder.Entity("Keygate.MeterState", b =>
+                {
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("SandboxDayCount")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("SandboxDayStartMs")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ThresholdCount")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ThresholdWindowStartMs")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("WarnedWindowStartMs")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("OrganizationId");
+
+                    b.ToTable("MeterStates");
+                });
+
             modelBuilder.Entity("Keygate.Organization", b =>
                 {
                     b.Property<long>("Id")
@@ -332,6 +357,69 @@ namespace Keygate.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.ToTable("ServiceProviders");
+                });
+
+            modelBuilder.Entity("Keygate.UsageBucket", b =>
+                {
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("HourStartMs")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Heavy")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Light")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Medium")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("OrganizationId", "HourStartMs");
+
+                    b.ToTable("UsageBuckets");
+                });
+
+            modelBuilder.Entity("Keygate.WebhookEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("EventId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<bool>("FannedOut")
+                        .HasColumnType("boolean");
+
+                    b.Property<long>("OccurredAtMs")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("ServiceProviderId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FannedOut");
+
+                    b.ToTable("WebhookEvents");
                 });
 
             modelBuilder.Entity("Keygate.Account", b =>

@@ -225,6 +225,31 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("LegacySessions");
                 });
 
+            modelBuilder.Entity("Keygate.MeterState", b =>
+                {
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SandboxDayCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SandboxDayStartMs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ThresholdCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ThresholdWindowStartMs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("WarnedWindowStartMs")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("OrganizationId");
+
+                    b.ToTable("MeterStates");
+                });
+
             modelBuilder.Entity("Keygate.Organization", b =>
                 {
                     b.Property<long>("Id")
@@ -315,6 +340,67 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.ToTable("ServiceProviders");
+                });
+
+            modelBuilder.Entity("Keygate.UsageBucket", b =>
+                {
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("HourStartMs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Heavy")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Light")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Medium")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("OrganizationId", "HourStartMs");
+
+                    b.ToTable("UsageBuckets");
+                });
+
+            modelBuilder.Entity("Keygate.WebhookEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EventId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("FannedOut")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("OccurredAtMs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ServiceProviderId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FannedOut");
+
+                    b.ToTable("WebhookEvents");
                 });
 
             modelBuilder.Entity("Keygate.Account", b =>

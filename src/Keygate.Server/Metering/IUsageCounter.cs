@@ -1,0 +1,23 @@
+namespace Keygate;
+
+/// <summary>
+/// Per-org call counters in fixed windows aligned to the epoch. In memory on a single node; a Redis
+/// implementation shares them between nodes. Implementations must be exact under concurrency: call N+1 of a
+/// window is the first refused, whatever the interleaving.
+/// </summary>
+public interface IUsageCounter
+{
+    /// <summary>Checks the rate limits and, if they allow it, counts the call against them and the threshold.</summary>
+    ValueTask<MeterDecision> CountCallAsync(long orgId, MethodWeight weight, OrgLimits limits, long nowMs);
+
+    /// <summary>Takes one sandbox submission from the rate and daily quota, or says how long to wait.</summary>
+    ValueTask<MeterDecision> TakeSandboxAsync(long orgId, OrgLimits limits, long nowMs);
+
+    /// <summary>Gives back a sandbox submission that was never forwarded.</summary>
+    ValueTask ReturnSandboxAsync(long orgId, long nowMs);
+
+    /// <summary>Starts a fresh threshold window (after the provider enables a threshold-disabled key).</summary>
+    ValueTask ResetThresholdAsync(long orgId, long nowMs);
+
+    ValueTask<UsageView> ReadAsync(long orgId, OrgLimits limits, long nowMs);
+}
