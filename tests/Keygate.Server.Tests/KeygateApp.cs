@@ -85,6 +85,7 @@ public sealed class KeygateApp : WebApplicationFactory<Program>
         foreach (var (k, v) in _settings) builder.UseSetting(k, v);
         builder.ConfigureLogging(l =>
         {
+            l.ClearProviders(); // the console would flood test output; every line is still captured below
             l.SetMinimumLevel(LogLevel.Debug);
             l.AddProvider(new CapturingLoggerProvider(Logs));
         });
