@@ -95,7 +95,30 @@ public sealed class KeygateApp : WebApplicationFactory<Program>
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
 
     /// <summary>A client that keeps no cookies, so each test says exactly which session it uses.</summary>
-    public HttpClient Client() => CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, AllowAutoRedirect = false });
+    public HttpClient Client() => NewClient(handleCookies: false);
+
+    /// <summary>
+    /// A client that never follows redirects. Over Kestrel the factory's client options are not applied to
+    /// the socket handler, so the handler is built here.
+    /// </summary>
+    public HttpClient NewClient(bool handleCookies) => _kestrelAddress is null
+        ? CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = handleCookies, AllowAutoRedirect = false })
+        : new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = handleCookies }) { BaseAddress = _kestrelAddress };
+
+    private Uri? _kestrelAddress;
+
+    public Uri BaseAddress => _kestrelAddress ?? new Uri("http://localhost");
+
+    /// <summary>Serves over a real loopback socket (for client addresses, proxies and browsers) instead of the in-memory server.</summary>
+    public Uri StartKestrel()
+    {
+        UseKestrel(0);
+        StartServer();
+        var addresses = Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses;
+        _kestrelAddress = new Uri(addresses.First().Replace("[::]", "127.0.0.1").Replace("0.0.0.0", "127.0.0.1"));
+        return _kestrelAddress;
+    }
 
     public HttpClient Provider(string? token = null)
     {

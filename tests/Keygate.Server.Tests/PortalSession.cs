@@ -16,13 +16,13 @@ public static partial class PortalSession
     /// <summary>A cookie-keeping client logged into the portal.</summary>
     public static async Task<HttpClient> PortalLoginAsync(this KeygateApp app, string username, string password)
     {
-        var c = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        var c = app.NewClient(handleCookies: true);
         var login = await c.GetStringAsync("/login");
         var r = await c.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["username"] = username, ["password"] = password, ["__RequestVerificationToken"] = AntiforgeryToken(login),
         }));
-        Assert.Equal(HttpStatusCode.Redirect, r.StatusCode);
+        Assert.True(r.StatusCode == HttpStatusCode.Redirect, $"portal login answered {(int)r.StatusCode}: {System.Text.RegularExpressions.Regex.Match(await r.Content.ReadAsStringAsync(), "class=\"error\"[^>]*>([^<]*)").Groups[1].Value}");
         return c;
     }
 

@@ -61,7 +61,7 @@ public sealed class PortalTests(KeygateApp app) : IClassFixture<KeygateApp>
         var r = await c.GetAsync(PortalSession.KeyPage);
         Assert.Equal(HttpStatusCode.Redirect, r.StatusCode);
         Assert.StartsWith("/login", r.Headers.Location!.PathAndQuery);
-        using var browser = app.CreateClient(new() { HandleCookies = true, AllowAutoRedirect = false });
+        using var browser = app.NewClient(handleCookies: true);
         var login = await browser.GetStringAsync("/login");
         var post = await browser.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {

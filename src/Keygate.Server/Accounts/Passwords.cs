@@ -19,7 +19,13 @@ public sealed class Passwords
             IterationCount = options.Value.PasswordHashIterations,
         }));
         _dummy = new Lazy<string>(() => Hash(Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16))));
+        var max = options.Value.MaxConcurrentHashes > 0 ? options.Value.MaxConcurrentHashes : Math.Max(1, Environment.ProcessorCount);
+        _slots = new SemaphoreSlim(max, max);
+        _waitMs = options.Value.HashQueueWaitMilliseconds;
     }
+
+    private readonly SemaphoreSlim _slots;
+    private readonly int _waitMs;
 
     public string Hash(string password) => _hasher.HashPassword(null!, password);
 
@@ -28,6 +34,20 @@ public sealed class Passwords
         var result = _hasher.VerifyHashedPassword(null!, account?.PasswordHash ?? _dummy.Value, password);
         return account is not null && result != PasswordVerificationResult.Failed;
     }
+
+    /// <summary>
+    /// Logins are slow on purpose. A flood of them must not take every core from the API calls, so at most
+    /// <c>MaxConcurrentHashes</c> run at once; a login that cannot get a slot within a short wait is answered
+    /// "busy" (503 with Retry-After) instead of queueing without bound.
+    /// </summary>
+    public async Task<bool?> TryVerifyAsync(Account? account, string password, CancellationToken ct)
+    {
+        if (!await _slots.WaitAsync(TimeSpan.FromMilliseconds(_waitMs), ct)) return null;
+        try { return Verify(account, password); }
+        finally { _slots.Release(); }
+    }
+
+    public static readonly KeygateError Busy = new(503, "SERVICE_UNAVAILABLE", "Too many logins are in progress; try again shortly.") { RetryAfterSeconds = 1 };
 
     public static KeygateError? Validate(string? username, string? password)
     {

@@ -5,12 +5,13 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Keygate;
 
-/// <summary>The body legacy clients expect for every error (contract A).</summary>
-public sealed record LegacyError(string Code, string Message);
-
-/// <summary>The legacy 429 body of contract A5; every value is a string.</summary>
-public sealed record RateLimitError(string Code, string Message,
-    [property: System.Text.Json.Serialization.JsonPropertyName("Retry-After")] string RetryAfter);
+/// <summary>The body legacy clients expect for every error (contract A); a rate limit adds "Retry-After" (A5).</summary>
+public sealed record LegacyError(string Code, string Message)
+{
+    [System.Text.Json.Serialization.JsonPropertyName("Retry-After")]
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? RetryAfter { get; init; }
+}
 
 public static class ErrorResponses
 {
@@ -21,11 +22,11 @@ public static class ErrorResponses
         TypedResults.Json(new LegacyError(e.Code, e.Message), statusCode: e.Status);
 
     /// <summary>A legacy refusal; a rate limit also gets its Retry-After header and body field.</summary>
-    public static IResult Legacy(KeygateError e, HttpContext http)
+    public static JsonHttpResult<LegacyError> Legacy(KeygateError e, HttpContext http)
     {
         if (e.RetryAfterSeconds is not { } seconds) return Legacy(e);
         http.Response.Headers.RetryAfter = seconds.ToString();
-        return TypedResults.Json(new RateLimitError(e.Code, e.Message, $"{seconds} seconds"), statusCode: e.Status);
+        return TypedResults.Json(new LegacyError(e.Code, e.Message) { RetryAfter = $"{seconds} seconds" }, statusCode: e.Status);
     }
 
     public static JsonHttpResult<LegacyError> Legacy(int status, string code, string message) =>

@@ -16,6 +16,9 @@ public sealed class KeygateOptions
     public string DefaultBaseUrl { get; set; } = "http://localhost:5080/api/v1";
     /// <summary>PBKDF2 iterations of the framework's password hasher (its default is 100,000).</summary>
     public int PasswordHashIterations { get; set; } = 100_000;
+    /// <summary>Password hashes computed at once; 0 means one per core. Logins beyond it wait briefly, then get 503.</summary>
+    public int MaxConcurrentHashes { get; set; }
+    public int HashQueueWaitMilliseconds { get; set; } = 2000;
     public int SessionIdleMinutes { get; set; } = 30;
     /// <summary>Largest JSON body accepted by the APIs; larger ones get 413.</summary>
     public int MaxJsonBodyBytes { get; set; } = 64 * 1024;

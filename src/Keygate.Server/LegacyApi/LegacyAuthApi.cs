@@ -29,7 +29,7 @@ public static class LegacyAuthApi
         SessionStore sessions, AuditWriter auditWriter, KeygateMetrics metrics, TimeProvider clock)
     {
         var outcome = await LoginCoreAsync(http, db, passwords, throttle, orgs, sessions, auditWriter, clock);
-        metrics.Count("legacy_logins_total", "outcome", outcome.Result is Ok<LoginResponse> ? "SUCCESS" : ((JsonHttpResult<LegacyError>)outcome.Result).Value!.Code);
+        metrics.Count("legacy_logins_total", "outcome", outcome.Result is JsonHttpResult<LegacyError> e ? e.Value!.Code : "SUCCESS");
         return outcome;
     }
 
@@ -61,7 +61,9 @@ public static class LegacyAuthApi
         var normalized = Account.Normalize(input.Username);
         var account = await db.Accounts.AsNoTracking()
             .FirstOrDefaultAsync(a => a.NormalizedUsername == normalized && a.Kind == AccountKind.OrgAdmin);
-        if (!passwords.Verify(account, input.Password))
+        var verified = await passwords.TryVerifyAsync(account, input.Password, http.RequestAborted);
+        if (verified is null) return ErrorResponses.Legacy(Passwords.Busy, http);
+        if (verified == false)
         {
             throttle.RecordFailure(input.Username, address);
             auditWriter.Enqueue(AuditLog.Event(unknownActor, account?.OrganizationId, "session.login", null, "INVALID_USERNAME_OR_PASSWORD", nowMs));

@@ -36,7 +36,15 @@ public sealed class LoginModel(AppDbContext db, Passwords passwords, LoginThrott
         var normalized = Account.Normalize(username);
         var account = await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.NormalizedUsername == normalized && a.Kind == AccountKind.OrgAdmin);
         var actor = new Actor(ActorKind.OrgAdmin, account?.Id ?? 0, username.Length > 64 ? username[..64] : username, address);
-        if (!passwords.Verify(account, Password))
+        var verified = await passwords.TryVerifyAsync(account, Password, HttpContext.RequestAborted);
+        if (verified is null)
+        {
+            Response.StatusCode = 503;
+            Response.Headers.RetryAfter = "1";
+            Error = "Too many logins are in progress. Try again in a moment.";
+            return Page();
+        }
+        if (verified == false)
         {
             throttle.RecordFailure(username, address);
             audit.Enqueue(AuditLog.Event(actor, account?.OrganizationId, "portal.login", null, "INVALID_USERNAME_OR_PASSWORD", now));

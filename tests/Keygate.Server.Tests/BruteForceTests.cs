@@ -1,0 +1,106 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Keygate.Tests;
+
+/// <summary>Contract A2 throttling with its defaults, the trusted-proxy rule, and the cap on concurrent hashing.</summary>
+public sealed class BruteForceTests
+{
+    [Fact]
+    public async Task WithTheDefaultsAnAddressIsLockedOutAtAttempt101()
+    {
+        await using var app = new KeygateApp();
+        var org = await app.CreateOrgAsync();
+        var key = await app.KeyValueAsync(org);
+        // 100 failures from one address, spread over usernames so no single username reaches its own limit.
+        for (var i = 0; i < 100; i++)
+            await (await app.LoginAsync($"nobody{i % 20}@test.example", "wrong password", key))
+                .AssertError(HttpStatusCode.BadRequest, "INVALID_USERNAME_OR_PASSWORD");
+        var r = await app.LoginAsync(org.Username, org.Password, key);
+        await r.AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
+        Assert.True(int.Parse(r.Headers.GetValues("Retry-After").Single()) >= 1);
+        app.Clock.Advance(TimeSpan.FromSeconds(901));
+        await (await app.LoginAsync(org.Username, org.Password, key)).AssertOk();
+    }
+
+    /// <summary>X-Forwarded-For is believed only from a listed proxy; this needs a real socket address.</summary>
+    [Fact]
+    public async Task ForwardedForIsTrustedOnlyFromKnownProxies()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Keygate:LoginThrottle:FailuresPerAddress"] = "3",
+            ["Keygate:LoginThrottle:FailuresPerUsername"] = "1000",
+            ["Keygate:KnownProxies:0"] = "127.0.0.1",
+            ["Keygate:KnownProxies:1"] = "::1",
+        };
+        await using var behindProxy = KeygateApp.With(settings);
+        behindProxy.StartKestrel();
+        var org = await behindProxy.CreateOrgAsync();
+        var key = await behindProxy.KeyValueAsync(org);
+
+        async Task<HttpResponseMessage> LoginFrom(KeygateApp app, string forwardedFor, string password)
+        {
+            using var c = app.Client();
+            c.DefaultRequestHeaders.Add("X-Forwarded-For", forwardedFor);
+            return await app.LoginAsync(org.Username, password, key, client: c);
+        }
+
+        for (var i = 0; i < 3; i++)
+            await (await LoginFrom(behindProxy, "203.0.113.7", "wrong password")).AssertError(HttpStatusCode.BadRequest, "INVALID_USERNAME_OR_PASSWORD");
+        await (await LoginFrom(behindProxy, "203.0.113.7", org.Password)).AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
+        // Another client behind the same proxy is another address.
+        await (await LoginFrom(behindProxy, "203.0.113.8", org.Password)).AssertOk();
+        await behindProxy.Service<AuditWriter>().FlushAsync();
+        var audit = await (await behindProxy.Provider().GetAsync($"/provider/v1/organizations/{org.Id}/audit?limit=100")).Content.ReadAsStringAsync();
+        Assert.Contains("\"clientAddress\":\"203.0.113.7\"", audit);
+
+        // Without the proxy listed, the header is ignored: every attempt comes from the socket's address.
+        settings.Remove("Keygate:KnownProxies:0");
+        settings.Remove("Keygate:KnownProxies:1");
+        await using var direct = KeygateApp.With(settings);
+        direct.StartKestrel();
+        org = await direct.CreateOrgAsync();
+        key = await direct.KeyValueAsync(org);
+        for (var i = 0; i < 3; i++)
+            await (await LoginFrom(direct, $"203.0.113.{i}", "wrong password")).AssertError(HttpStatusCode.BadRequest, "INVALID_USERNAME_OR_PASSWORD");
+        await (await LoginFrom(direct, "198.51.100.9", org.Password)).AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
+    }
+
+    [Fact]
+    public async Task ALoginFloodIsCappedAndDoesNotStarveApiCalls()
+    {
+        // One hashing slot, slow hashes and a short queue: most of a burst of logins must be told to come back.
+        await using var app = KeygateApp.With(new()
+        {
+            ["Keygate:MaxConcurrentHashes"] = "1",
+            ["Keygate:HashQueueWaitMilliseconds"] = "50",
+            ["Keygate:LoginThrottle:FailuresPerAddress"] = "100000",
+            ["Keygate:LoginThrottle:FailuresPerUsername"] = "100000",
+        });
+        var org = await app.CreateOrgAsync();
+        using var session = await app.SessionAsync(org);
+        var key = await app.KeyValueAsync(org);
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            // Make this admin's hash expensive (PBKDF2 with many iterations) without slowing the rest of the suite.
+            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+            var hasher = new Microsoft.AspNetCore.Identity.PasswordHasher<Account>(Microsoft.Extensions.Options.Options.Create(
+                new Microsoft.AspNetCore.Identity.PasswordHasherOptions { IterationCount = 2_000_000 }));
+            var admin = await db.Accounts.SingleAsync(a => a.Username == org.Username);
+            admin.PasswordHash = hasher.HashPassword(admin, org.Password);
+            await db.SaveChangesAsync();
+        }
+
+        var flood = Enumerable.Range(0, 12).Select(_ => app.LoginAsync(org.Username, "wrong password", key)).ToList();
+        // API calls on a live session go on while the flood is hashed.
+        for (var i = 0; i < 5; i++) await (await session.GetAsync("/api/v1/apiKeys")).AssertOk();
+        var answers = await Task.WhenAll(flood);
+        var busy = answers.Where(r => r.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();
+        Assert.NotEmpty(busy);
+        await busy[0].AssertError(HttpStatusCode.ServiceUnavailable, "SERVICE_UNAVAILABLE");
+        Assert.Equal("1", busy[0].Headers.GetValues("Retry-After").Single());
+        Assert.All(answers, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.ServiceUnavailable, HttpStatusCode.BadRequest }));
+    }
+}
