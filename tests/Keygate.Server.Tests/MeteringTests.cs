@@ -161,6 +161,15 @@ public sealed class MeteringTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
+    public async Task AHugeThresholdNeverWarnsEarly()
+    {
+        var (org, s) = await OrgAsync(Raised(calls: long.MaxValue));
+        for (var i = 0; i < 3; i++) await (await s.GetAsync("/api/v1/apiKeys")).AssertOk();
+        var audit = await (await app.Provider().GetAsync($"/provider/v1/organizations/{org.Id}/audit?limit=100")).Content.ReadAsStringAsync();
+        Assert.DoesNotContain("usage.warning", audit);
+    }
+
+    [Fact]
     public async Task ParallelCallsDisableTheKeyAtExactlyTheThreshold()
     {
         var (org, s) = await OrgAsync(Raised(calls: 60));

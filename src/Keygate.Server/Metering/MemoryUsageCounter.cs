@@ -72,7 +72,8 @@ public sealed class MemoryUsageCounter(IServiceScopeFactory scopes, ILogger<Memo
             m.Dirty = true;
 
             if (calls > limits.CallThreshold) return ValueTask.FromResult(new MeterDecision(MeterOutcome.ThresholdExceeded, Calls: calls));
-            var warnAt = (limits.CallThreshold * limits.WarnAtPercent + 99) / 100;
+            // In 128 bits: a threshold near long.MaxValue times a percentage must not overflow into an early warning.
+            var warnAt = (long)(((Int128)limits.CallThreshold * limits.WarnAtPercent + 99) / 100);
             var warn = calls >= warnAt && m.WarnedWindowStart != m.Threshold.Start;
             if (warn) m.WarnedWindowStart = m.Threshold.Start;
             return ValueTask.FromResult(new MeterDecision(MeterOutcome.Allowed, WarningCrossed: warn, Calls: calls));
