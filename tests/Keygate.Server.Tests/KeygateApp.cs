@@ -94,7 +94,11 @@ public sealed class KeygateApp : WebApplicationFactory<Program>
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
 
     /// <summary>A client that keeps no cookies, so each test says exactly which session it uses.</summary>
-    public HttpClient Client() => CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, AllowAutoRedirect = false });
+    /// <remarks>The base address is the factory's, so a test that runs the host on Kestrel can point it at the real port.</remarks>
+    public HttpClient Client() => CreateClient(new WebApplicationFactoryClientOptions
+    {
+        BaseAddress = ClientOptions.BaseAddress, HandleCookies = false, AllowAutoRedirect = false,
+    });
 
     public HttpClient Provider(string? token = null)
     {
