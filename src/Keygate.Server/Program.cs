@@ -31,6 +31,7 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<MemoryUsageCounter
 builder.Services.AddScoped<KeyLifecycle>();
 builder.Services.AddScoped<LegacyCaller>();
 builder.Services.AddScoped<ProviderCaller>();
+builder.Services.AddSandbox();
 builder.Services.AddKeygateErrors();
 builder.Services.AddOpenApi();
 builder.Services.AddPortal();
@@ -55,7 +56,9 @@ app.MapOps();
 KeygateMetrics.MapMetrics(app);
 app.MapOpenApi();
 app.MapScalarApiReference();
-var legacy = app.MapGroup("").AddEndpointFilter<LegacyRequestFilter>().WithTags("Legacy API");
+var legacyRoutes = app.MapGroup("").AddEndpointFilter<CrossSiteFilter>().WithTags("Legacy API");
+legacyRoutes.MapSandbox();
+var legacy = legacyRoutes.MapGroup("").AddEndpointFilter<LegacyRequestFilter>();
 legacy.MapLegacyAuth();
 legacy.MapLegacyKeys();
 legacy.MapLegacyUsage();

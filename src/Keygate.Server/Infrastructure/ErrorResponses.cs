@@ -22,9 +22,13 @@ public static class ErrorResponses
         TypedResults.Json(new LegacyError(e.Code, e.Message), statusCode: e.Status);
 
     /// <summary>A legacy refusal; a rate limit also gets its Retry-After header and body field.</summary>
-    public static JsonHttpResult<LegacyError> Legacy(KeygateError e, HttpContext http)
+    public static JsonHttpResult<LegacyError> Legacy(KeygateError e, HttpContext http) =>
+        e.RetryAfterSeconds is null ? Legacy(e) : RateLimited(e, http);
+
+    /// <summary>The 429 of contract A5: Retry-After as a header and as a body field.</summary>
+    public static JsonHttpResult<LegacyError> RateLimited(KeygateError e, HttpContext http)
     {
-        if (e.RetryAfterSeconds is not { } seconds) return Legacy(e);
+        var seconds = e.RetryAfterSeconds ?? 1;
         http.Response.Headers.RetryAfter = seconds.ToString();
         return TypedResults.Json(new LegacyError(e.Code, e.Message) { RetryAfter = $"{seconds} seconds" }, statusCode: e.Status);
     }

@@ -23,6 +23,7 @@ public sealed class KeygateOptions
     /// <summary>Largest JSON body accepted by the APIs; larger ones get 413.</summary>
     public int MaxJsonBodyBytes { get; set; } = 64 * 1024;
     public MetricsOptions Metrics { get; set; } = new();
+    public SandboxOptions Sandbox { get; set; } = new();
 }
 
 public sealed class DatabaseOptions
@@ -65,4 +66,14 @@ public sealed class LoginThrottleOptions
 public sealed class MetricsOptions
 {
     public string? Token { get; set; }
+}
+
+public sealed class SandboxOptions
+{
+    /// <summary>Where submitted files are streamed; empty means submissions get 503 SANDBOX_UPSTREAM_NOT_CONFIGURED.</summary>
+    public string? UpstreamUrl { get; set; }
+    /// <summary>Largest file accepted; larger ones get 413 FILE_TOO_LARGE.</summary>
+    public long MaxFileBytes { get; set; } = 20 * 1024 * 1024;
+    /// <summary>How long the upstream may take to receive a file and answer.</summary>
+    public int UpstreamTimeoutSeconds { get; set; } = 300;
 }

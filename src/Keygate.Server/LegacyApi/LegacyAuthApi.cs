@@ -158,14 +158,24 @@ public sealed class LegacySessionFilter(SessionGate gate, LegacyCaller caller) :
         await gate.CheckAsync(ctx.HttpContext, caller) is { } refusal ? ErrorResponses.Legacy(refusal, ctx.HttpContext) : await next(ctx);
 }
 
-/// <summary>Cross-site protection on every legacy route (contract A2): no CORS, no cross-site requests, JSON bodies only.</summary>
+/// <summary>Cross-site protection on every legacy route (contract A2): no CORS, and no cross-site requests.</summary>
+public sealed class CrossSiteFilter : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next) =>
+        string.Equals(ctx.HttpContext.Request.Headers["Sec-Fetch-Site"], "cross-site", StringComparison.OrdinalIgnoreCase)
+            ? ErrorResponses.Legacy(403, "ACCESS_DENIED", "Cross-site requests are refused.")
+            : await next(ctx);
+}
+
+/// <summary>
+/// The legacy JSON routes accept only JSON bodies or none (contract A2), which keeps browsers' simple
+/// cross-site form posts out. The sandbox route takes any content type and so is mapped without it.
+/// </summary>
 public sealed class LegacyRequestFilter : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next)
     {
         var r = ctx.HttpContext.Request;
-        if (string.Equals(r.Headers["Sec-Fetch-Site"], "cross-site", StringComparison.OrdinalIgnoreCase))
-            return ErrorResponses.Legacy(403, "ACCESS_DENIED", "Cross-site requests are refused.");
         if (JsonBody.HasBody(r) && !JsonBody.IsJson(r.ContentType))
             return ErrorResponses.Legacy(KeygateError.UnsupportedMediaType);
         return await next(ctx);
