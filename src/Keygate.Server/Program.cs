@@ -32,6 +32,7 @@ builder.Services.AddScoped<KeyLifecycle>();
 builder.Services.AddScoped<LegacyCaller>();
 builder.Services.AddScoped<ProviderCaller>();
 builder.Services.AddKeygateErrors();
+builder.Services.AddKeygateWebhooks();
 builder.Services.AddOpenApi();
 builder.Services.AddPortal();
 builder.Services.ConfigureHttpJsonOptions(o =>

@@ -20,6 +20,7 @@ public sealed class KeygateOptions
     /// <summary>Largest JSON body accepted by the APIs; larger ones get 413.</summary>
     public int MaxJsonBodyBytes { get; set; } = 64 * 1024;
     public MetricsOptions Metrics { get; set; } = new();
+    public WebhookOptions Webhooks { get; set; } = new();
 }
 
 public sealed class DatabaseOptions
@@ -62,4 +63,14 @@ public sealed class LoginThrottleOptions
 public sealed class MetricsOptions
 {
     public string? Token { get; set; }
+}
+
+public sealed class WebhookOptions
+{
+    /// <summary>The operator's own receivers; every event of every org goes to them.</summary>
+    public string[] OperatorUrls { get; set; } = [];
+    /// <summary>Signs deliveries to <see cref="OperatorUrls"/>; at least 16 characters when they are set.</summary>
+    public string? OperatorSecret { get; set; }
+    /// <summary>Lets deliveries reach loopback and private addresses; for tests and closed networks only.</summary>
+    public bool AllowPrivateNetworks { get; set; }
 }
