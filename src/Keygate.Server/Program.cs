@@ -33,6 +33,7 @@ builder.Services.AddScoped<LegacyCaller>();
 builder.Services.AddScoped<ProviderCaller>();
 builder.Services.AddSandbox();
 builder.Services.AddKeygateErrors();
+builder.Services.AddKeygateWebhooks();
 builder.Services.AddOpenApi();
 builder.Services.AddPortal();
 builder.Services.ConfigureHttpJsonOptions(o =>

@@ -18,6 +18,8 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<MeterState> MeterStates => Set<MeterState>();
     public DbSet<UsageBucket> UsageBuckets => Set<UsageBucket>();
     public DbSet<WebhookEvent> WebhookEvents => Set<WebhookEvent>();
+    public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -32,6 +34,7 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
             e.Property(x => x.BaseUrl).HasMaxLength(2000);
             e.Property(x => x.StateVersion).IsConcurrencyToken();
             e.HasIndex(x => x.ServiceProviderId);
+            e.HasIndex(x => new { x.SubscriptionEnabled, x.SubscriptionExpiresAt });
             e.HasOne<ServiceProvider>().WithMany().HasForeignKey(x => x.ServiceProviderId).OnDelete(DeleteBehavior.Restrict);
             e.OwnsOne(x => x.Limits);
             e.HasMany(x => x.Keys).WithOne().HasForeignKey(k => k.OrganizationId).OnDelete(DeleteBehavior.Cascade);
@@ -93,6 +96,25 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
             e.Property(x => x.EventId).HasMaxLength(64);
             e.Property(x => x.Type).HasMaxLength(64);
             e.HasIndex(x => x.FannedOut);
+        });
+
+        b.Entity<WebhookEndpoint>(e =>
+        {
+            e.HasIndex(x => x.OrganizationId).IsUnique();
+            e.HasIndex(x => x.ServiceProviderId).IsUnique();
+            e.HasOne<Organization>().WithMany().HasForeignKey(x => x.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<ServiceProvider>().WithMany().HasForeignKey(x => x.ServiceProviderId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        b.Entity<WebhookDelivery>(e =>
+        {
+            e.Property(x => x.Target).HasConversion<string>().HasMaxLength(32);
+            e.Property(x => x.Url).HasMaxLength(2000);
+            e.Property(x => x.LastError).HasMaxLength(200);
+            // The dispatcher asks for pending deliveries (not delivered, not given up) that are due.
+            e.HasIndex(x => new { x.DeliveredAtMs, x.GaveUp, x.NextAttemptAtMs });
+            e.HasIndex(x => x.WebhookEventId);
+            e.HasOne<WebhookEvent>().WithMany().HasForeignKey(x => x.WebhookEventId).OnDelete(DeleteBehavior.Cascade);
         });
 
         b.Entity<ProviderToken>(e =>

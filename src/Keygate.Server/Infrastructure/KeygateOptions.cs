@@ -24,6 +24,7 @@ public sealed class KeygateOptions
     public int MaxJsonBodyBytes { get; set; } = 64 * 1024;
     public MetricsOptions Metrics { get; set; } = new();
     public SandboxOptions Sandbox { get; set; } = new();
+    public WebhookOptions Webhooks { get; set; } = new();
 }
 
 public sealed class DatabaseOptions
@@ -76,4 +77,14 @@ public sealed class SandboxOptions
     public long MaxFileBytes { get; set; } = 20 * 1024 * 1024;
     /// <summary>How long the upstream may take to receive a file and answer.</summary>
     public int UpstreamTimeoutSeconds { get; set; } = 300;
+}
+
+public sealed class WebhookOptions
+{
+    /// <summary>The operator's own receivers; every event of every org goes to them.</summary>
+    public string[] OperatorUrls { get; set; } = [];
+    /// <summary>Signs deliveries to <see cref="OperatorUrls"/>; at least 16 characters when they are set.</summary>
+    public string? OperatorSecret { get; set; }
+    /// <summary>Lets deliveries reach loopback and private addresses; for tests and closed networks only.</summary>
+    public bool AllowPrivateNetworks { get; set; }
 }

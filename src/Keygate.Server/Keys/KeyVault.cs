@@ -6,9 +6,9 @@ using Microsoft.Extensions.Options;
 namespace Keygate;
 
 /// <summary>
-/// Encryption at rest of key values: AES-256-GCM under a key-encryption key (KEK) that lives outside the
-/// database. A ciphertext is <c>[1: format][4: KEK id][12: nonce][16: tag][n: data]</c>; the associated data
-/// binds it to the key's id and version, so a ciphertext copied onto another row or version fails to open.
+/// Encryption at rest of key values and webhook secrets: AES-256-GCM under a key-encryption key (KEK) that lives
+/// outside the database. A ciphertext is <c>[1: format][4: KEK id][12: nonce][16: tag][n: data]</c>; the associated
+/// data binds it to its purpose and row (a key's id and version), so a ciphertext copied elsewhere fails to open.
 /// </summary>
 public sealed class KeyVault
 {
@@ -32,7 +32,19 @@ public sealed class KeyVault
 
     public string KekId => _kekId.ToString("x8");
 
-    public byte[] Encrypt(string value, long keyId, long version)
+    public byte[] Encrypt(string value, long keyId, long version) => Seal(value, Aad(keyId, version));
+
+    public string Decrypt(byte[] ciphertext, long keyId, long version) => Open(ciphertext, Aad(keyId, version));
+
+    /// <summary>
+    /// Webhook signing secrets, bound to their endpoint by associated data of their own, so that an API-key
+    /// ciphertext can never be opened as a webhook secret or the other way round.
+    /// </summary>
+    public byte[] EncryptWebhookSecret(string secret, long endpointId) => Seal(secret, WebhookAad(endpointId));
+
+    public string DecryptWebhookSecret(byte[] ciphertext, long endpointId) => Open(ciphertext, WebhookAad(endpointId));
+
+    private byte[] Seal(string value, byte[] aad)
     {
         var plain = Encoding.UTF8.GetBytes(value);
         var output = new byte[HeaderSize + plain.Length];
@@ -41,12 +53,12 @@ public sealed class KeyVault
         var nonce = output.AsSpan(5, 12);
         RandomNumberGenerator.Fill(nonce);
         using var aes = new AesGcm(_kek, 16);
-        aes.Encrypt(nonce, plain, output.AsSpan(HeaderSize), output.AsSpan(17, 16), Aad(keyId, version));
+        aes.Encrypt(nonce, plain, output.AsSpan(HeaderSize), output.AsSpan(17, 16), aad);
         CryptographicOperations.ZeroMemory(plain);
         return output;
     }
 
-    public string Decrypt(byte[] ciphertext, long keyId, long version)
+    private string Open(byte[] ciphertext, byte[] aad)
     {
         if (ciphertext.Length < HeaderSize || ciphertext[0] != Format)
             throw new CryptographicException("Unknown ciphertext format.");
@@ -55,13 +67,15 @@ public sealed class KeyVault
             throw new CryptographicException($"Ciphertext was made under KEK {id:x8}, which is not configured.");
         var plain = new byte[ciphertext.Length - HeaderSize];
         using var aes = new AesGcm(kek, 16);
-        aes.Decrypt(ciphertext.AsSpan(5, 12), ciphertext.AsSpan(HeaderSize), ciphertext.AsSpan(17, 16), plain, Aad(keyId, version));
+        aes.Decrypt(ciphertext.AsSpan(5, 12), ciphertext.AsSpan(HeaderSize), ciphertext.AsSpan(17, 16), plain, aad);
         return Encoding.UTF8.GetString(plain);
     }
 
     public byte[] LookupHash(string token) => HMACSHA256.HashData(_lookupKey, Encoding.UTF8.GetBytes(token));
 
     private static byte[] Aad(long keyId, long version) => Encoding.ASCII.GetBytes($"keygate:api-key:{keyId}:{version}");
+
+    private static byte[] WebhookAad(long endpointId) => Encoding.ASCII.GetBytes($"keygate:webhook-secret:{endpointId}");
 
     private static uint IdOf(byte[] kek) => BinaryPrimitives.ReadUInt32BigEndian(SHA256.HashData(kek));
 

@@ -16,6 +16,8 @@ public sealed class Organization
     public bool SubscriptionEnabled { get; set; }
     /// <summary>Epoch seconds; null means the subscription never expires.</summary>
     public long? SubscriptionExpiresAt { get; set; }
+    /// <summary>The expiresAt whose passing was last announced (subscription.expired); a renewal to a later one is announced again.</summary>
+    public long? ExpiryNotifiedAt { get; set; }
     public bool EndSessionsOnKeyChange { get; set; }
     public OrgLimits Limits { get; set; } = new();
     /// <summary>

@@ -267,6 +267,9 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.Property<bool>("EndSessionsOnKeyChange")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("ExpiryNotifiedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -288,6 +291,8 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("ServiceProviderId");
+
+                    b.HasIndex("SubscriptionEnabled", "SubscriptionExpiresAt");
 
                     b.ToTable("Organizations");
                 });
@@ -362,6 +367,90 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.HasKey("OrganizationId", "HourStartMs");
 
                     b.ToTable("UsageBuckets");
+                });
+
+            modelBuilder.Entity("Keygate.WebhookDelivery", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DeliveredAtMs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("EndpointId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("GaveUp")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("LastStatus")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("NextAttemptAtMs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Target")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("WebhookEventId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("WebhookEventId");
+
+                    b.HasIndex("DeliveredAtMs", "GaveUp", "NextAttemptAtMs");
+
+                    b.ToTable("WebhookDeliveries");
+                });
+
+            modelBuilder.Entity("Keygate.WebhookEndpoint", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("OrganizationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Secret")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long?>("ServiceProviderId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UpdatedAtMs")
+                        .HasColumnType("INTEGER");
+
+                    b.PrimitiveCollection<string>("Urls")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OrganizationId")
+                        .IsUnique();
+
+                    b.HasIndex("ServiceProviderId")
+                        .IsUnique();
+
+                    b.ToTable("WebhookEndpoints");
                 });
 
             modelBuilder.Entity("Keygate.WebhookEvent", b =>
@@ -481,6 +570,28 @@ namespace Keygate.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Keygate.ProviderToken", b =>
                 {
+                    b.HasOne("Keygate.ServiceProvider", null)
+                        .WithMany()
+                        .HasForeignKey("ServiceProviderId")
+                        .OnDelete(DeleteBehavior.Cascade);
+                });
+
+            modelBuilder.Entity("Keygate.WebhookDelivery", b =>
+                {
+                    b.HasOne("Keygate.WebhookEvent", null)
+                        .WithMany()
+                        .HasForeignKey("WebhookEventId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Keygate.WebhookEndpoint", b =>
+                {
+                    b.HasOne("Keygate.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
                     b.HasOne("Keygate.ServiceProvider", null)
                         .WithMany()
                         .HasForeignKey("ServiceProviderId")
