@@ -46,7 +46,8 @@ await Bootstrap.RunAsync(app.Services);
 
 app.UseKeygateForwardedHeaders(keygate);
 app.UseKeygateErrors();
-app.UseStaticFiles();
+app.UsePortalHeaders();
+app.UsePortalAssets();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
