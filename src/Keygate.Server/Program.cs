@@ -48,7 +48,8 @@ await Bootstrap.RunAsync(app.Services);
 
 app.UseKeygateForwardedHeaders(keygate);
 app.UseKeygateErrors();
-app.UseStaticFiles();
+app.UsePortalHeaders();
+app.UsePortalAssets();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();

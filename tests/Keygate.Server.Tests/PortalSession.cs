@@ -26,6 +26,15 @@ public static partial class PortalSession
         return c;
     }
 
+    /// <summary>Posts a form the way the page would, with the antiforgery token taken from <paramref name="page"/> unless forged.</summary>
+    public static async Task<HttpResponseMessage> PostFormAsync(this HttpClient c, string page, string action,
+        Dictionary<string, string> fields, bool forged = false)
+    {
+        var form = new Dictionary<string, string>(fields);
+        if (!forged) form["__RequestVerificationToken"] = AntiforgeryToken(await c.GetStringAsync(page));
+        return await c.PostAsync(action, new FormUrlEncodedContent(form));
+    }
+
     public static async Task<string> PortalPageAsync(this KeygateApp app, string username, string password)
     {
         using var c = await app.PortalLoginAsync(username, password);

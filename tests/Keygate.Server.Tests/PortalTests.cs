@@ -1,8 +1,9 @@
 using System.Net;
+using System.Text.RegularExpressions;
 
 namespace Keygate.Tests;
 
-/// <summary>The portal's first door over HTTP (the browser journeys come with the portal issue).</summary>
+/// <summary>The key page over HTTP: what it shows, and its first form; the journeys are in PortalBrowserTests.</summary>
 public sealed class PortalTests(KeygateApp app) : IClassFixture<KeygateApp>
 {
     [Fact]
@@ -91,5 +92,259 @@ public sealed class PortalTests(KeygateApp app) : IClassFixture<KeygateApp>
             Scenario.Json(new { username = reader, password = Scenario.Password, role = "READ_ONLY" }))).AssertOk(HttpStatusCode.Created);
         var html = await app.PortalPageAsync(reader, Scenario.Password);
         Assert.DoesNotContain("Add Cloud Service API Key", html);
+    }
+}
+
+/// <summary>The portal and console over HTTP: what a browser test cannot see (headers, forged posts, idle time, throttling).</summary>
+public sealed class PortalSecurityTests(KeygateApp app) : IClassFixture<KeygateApp>
+{
+    private const string Sessions = "/admin/sessions";
+
+    [Fact]
+    public async Task ForgedPortalPostsWithoutAntiforgeryChangeNothing()
+    {
+        var org = await app.CreateOrgAsync();
+        var key = await app.KeyValueAsync(org);
+        using var session = await app.SessionAsync(org);
+        using var c = await app.PortalLoginAsync(org.Username, org.Password);
+        var page = PortalSession.KeyPage;
+        var forged = new (string Action, Dictionary<string, string> Fields)[]
+        {
+            ($"{page}?handler=Edit", new() { ["keyId"] = org.KeyId.ToString(), ["newValue"] = "Forged123456" }),
+            ($"{page}?handler=Regenerate", new() { ["keyId"] = org.KeyId.ToString() }),
+            ($"{page}?handler=Delete", new() { ["keyId"] = org.KeyId.ToString() }),
+            ($"{page}?handler=Add", new() { ["keyType"] = "SANDBOX_SUBMISSION" }),
+            ($"{Sessions}?handler=EndAll", new()),
+            ($"{Sessions}?handler=Switch", new() { ["endSessionsOnKeyChange"] = "true" }),
+        };
+        foreach (var (action, fields) in forged)
+            Assert.Equal(HttpStatusCode.BadRequest, (await c.PostFormAsync(page, action, fields, forged: true)).StatusCode);
+
+        Assert.Equal(key, await app.KeyValueAsync(org));
+        Assert.DoesNotContain("data-key-value", Regex.Match(await c.GetStringAsync(page), "data-key-type=\"SANDBOX_SUBMISSION\"[\\s\\S]*").Value);
+        Assert.False((await app.OrgViewAsync(org.Id)).GetProperty("endSessionsOnKeyChange").GetBoolean());
+        await (await session.GetAsync("/api/v1/auth")).AssertOk();
+    }
+
+    [Fact]
+    public async Task ForgedConsolePostsWithoutAntiforgeryChangeNothing()
+    {
+        var org = await app.CreateOrgAsync(expiresAt: app.NowMs / 1000 + 86_400);
+        var before = (await app.OrgViewAsync(org.Id)).GetRawText();
+        using var c = await app.PortalLoginAsync(await app.CreateStaffAsync(), Scenario.Password);
+        var page = $"/console/organizations/{org.Id}";
+        var forged = new (string Handler, Dictionary<string, string> Fields)[]
+        {
+            ("Disable", new() { ["keyId"] = org.KeyId.ToString(), ["reason"] = "TERMS_VIOLATION" }),
+            ("Enable", new() { ["keyId"] = org.KeyId.ToString() }),
+            ("Subscription", new() { ["expiresAt"] = "" }),
+            ("Renew", new()),
+            ("Limits", new() { ["Limits.Calls"] = "7" }),
+        };
+        foreach (var (handler, fields) in forged)
+            Assert.Equal(HttpStatusCode.BadRequest, (await c.PostFormAsync(page, $"{page}?handler={handler}", fields, forged: true)).StatusCode);
+        Assert.Equal(before, (await app.OrgViewAsync(org.Id)).GetRawText());
+
+        // The same form with its token does change the org: the refusals above were the missing token's.
+        var r = await c.PostFormAsync(page, $"{page}?handler=Disable", forged[0].Fields);
+        Assert.Equal(HttpStatusCode.Redirect, r.StatusCode);
+        Assert.Equal("DISABLED", (await app.OrgViewAsync(org.Id)).GetProperty("keys")[0].GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task PortalAndConsolePagesCarrySecurityHeadersAndTheApisDoNot()
+    {
+        var org = await app.CreateOrgAsync();
+        using var admin = await app.PortalLoginAsync(org.Username, org.Password);
+        using var staff = await app.PortalLoginAsync(await app.CreateStaffAsync(), Scenario.Password);
+        foreach (var (client, path) in new[] { (app.Client(), "/login"), (admin, PortalSession.KeyPage), (admin, Sessions), (staff, "/console"),
+                     (staff, $"/console/organizations/{org.Id}"), (app.Client(), "/portal.js") })
+        {
+            var r = await client.GetAsync(path);
+            Assert.True(r.StatusCode == HttpStatusCode.OK, $"{path}: {(int)r.StatusCode}");
+            var csp = r.Headers.GetValues("Content-Security-Policy").Single();
+            Assert.Contains("script-src 'self'", csp);
+            Assert.Contains("frame-ancestors 'none'", csp);
+            Assert.DoesNotContain("unsafe-inline", csp);
+            Assert.Equal("nosniff", r.Headers.GetValues("X-Content-Type-Options").Single());
+            Assert.Equal("DENY", r.Headers.GetValues("X-Frame-Options").Single());
+            Assert.Equal("no-referrer", r.Headers.GetValues("Referrer-Policy").Single());
+            if (path != "/portal.js") Assert.Contains("no-store", r.Headers.CacheControl?.ToString());
+            var html = await r.Content.ReadAsStringAsync();
+            Assert.DoesNotMatch("<script>|<script [^>]*>[^<]|\\son[a-z]+=\"|style=\"", html); // nothing inline for the CSP to refuse
+        }
+        var legacy = await app.Client().GetAsync("/api/v1/auth");
+        await legacy.AssertError(HttpStatusCode.Unauthorized, "SESSION_NOT_VALID");
+        var provider = await app.Provider().GetAsync("/provider/v1/organizations");
+        foreach (var r in new[] { legacy, provider })
+        {
+            Assert.False(r.Headers.Contains("Content-Security-Policy"));
+            Assert.False(r.Headers.Contains("X-Frame-Options"));
+        }
+    }
+
+    [Fact]
+    public async Task OrgAdminsAndStaffCannotOpenEachOthersArea()
+    {
+        var org = await app.CreateOrgAsync();
+        using var admin = await app.PortalLoginAsync(org.Username, org.Password);
+        Assert.Equal(HttpStatusCode.Forbidden, (await admin.GetAsync("/console")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await admin.GetAsync($"/console/organizations/{org.Id}")).StatusCode);
+        using var staff = await app.PortalLoginAsync(await app.CreateStaffAsync(), Scenario.Password);
+        Assert.Equal(HttpStatusCode.Forbidden, (await staff.GetAsync(PortalSession.KeyPage)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await staff.GetAsync(Sessions)).StatusCode);
+        Assert.Equal("/console", (await staff.GetAsync("/")).Headers.Location!.OriginalString);
+
+        // Logged out, the console sends to the login, which goes back there only for staff.
+        var r = await app.Client().GetAsync("/console/organizations/1");
+        Assert.Equal(HttpStatusCode.Redirect, r.StatusCode);
+        Assert.StartsWith("/login?ReturnUrl=%2Fconsole", r.Headers.Location!.PathAndQuery);
+        using var c = app.NewClient(handleCookies: true);
+        var login = await c.PostFormAsync("/login", "/login?ReturnUrl=%2Fconsole%2Forganizations%2F1",
+            new() { ["username"] = org.Username, ["password"] = org.Password });
+        Assert.Equal(PortalSession.KeyPage, login.Headers.Location!.OriginalString);
+    }
+
+    [Fact]
+    public async Task PortalLoginWorksWhateverStateTheKeyIsIn()
+    {
+        var disabled = await app.CreateOrgAsync();
+        await app.DisableKeyAsync(disabled);
+        var expired = await app.CreateOrgAsync(expiresAt: app.NowMs / 1000 - 1);
+        var deleted = await app.CreateOrgAsync();
+        using (var session = await app.SessionAsync(deleted))
+            await (await session.DeleteAsync($"/api/v1/apiKeys/{deleted.KeyId}")).AssertOk(HttpStatusCode.NoContent);
+        var never = await app.CreateOrgAsync(subscribe: false);
+        foreach (var (org, shows) in new[] { (disabled, "Disabled"), (expired, "Subscription expired"), (deleted, "Add Cloud Service API Key"), (never, "no API subscription") })
+            Assert.Contains(shows, await app.PortalPageAsync(org.Username, org.Password));
+    }
+
+    [Fact]
+    public async Task APortalSessionEndsAfterThirtyIdleMinutes()
+    {
+        await using var idle = new KeygateApp();
+        var org = await idle.CreateOrgAsync();
+        using var c = await idle.PortalLoginAsync(org.Username, org.Password);
+        // Each request starts another 30 minutes, also one early in the previous 30 (where plain sliding expiration would not renew).
+        foreach (var minutes in new[] { 14, 29, 29 })
+        {
+            idle.Clock.Advance(TimeSpan.FromMinutes(minutes));
+            Assert.Equal(HttpStatusCode.OK, (await c.GetAsync(PortalSession.KeyPage)).StatusCode);
+        }
+        idle.Clock.Advance(TimeSpan.FromMinutes(30) + TimeSpan.FromSeconds(1));
+        var r = await c.GetAsync(PortalSession.KeyPage);
+        Assert.Equal(HttpStatusCode.Redirect, r.StatusCode);
+        Assert.StartsWith("/login", r.Headers.Location!.PathAndQuery);
+    }
+
+    [Fact]
+    public async Task LogoutEndsThePortalSessionEvenForACopyOfTheCookie()
+    {
+        var org = await app.CreateOrgAsync();
+        using var c = app.Client(); // cookies by hand, so the logged-out cookie can be replayed
+        static string Cookies(HttpResponseMessage r) => string.Join("; ", r.Headers.GetValues("Set-Cookie").Select(v => v.Split(';')[0]));
+        var loginPage = await c.GetAsync("/login");
+        var antiforgery = Cookies(loginPage);
+        var login = new HttpRequestMessage(HttpMethod.Post, "/login")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["username"] = org.Username, ["password"] = org.Password,
+                ["__RequestVerificationToken"] = PortalSession.AntiforgeryToken(await loginPage.Content.ReadAsStringAsync()),
+            }),
+        };
+        login.Headers.Add("Cookie", antiforgery);
+        var portal = Cookies(await c.SendAsync(login));
+        Assert.StartsWith("keygate_portal=", portal);
+
+        HttpRequestMessage WithCookies(HttpMethod m, string path, string cookies)
+        {
+            var req = new HttpRequestMessage(m, path);
+            req.Headers.Add("Cookie", cookies);
+            return req;
+        }
+        var keyPage = await c.SendAsync(WithCookies(HttpMethod.Get, PortalSession.KeyPage, $"{antiforgery}; {portal}"));
+        Assert.Equal(HttpStatusCode.OK, keyPage.StatusCode);
+        var logout = WithCookies(HttpMethod.Post, "/logout", $"{antiforgery}; {portal}");
+        logout.Content = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = PortalSession.AntiforgeryToken(await keyPage.Content.ReadAsStringAsync()),
+        });
+        Assert.Equal(HttpStatusCode.Redirect, (await c.SendAsync(logout)).StatusCode);
+
+        var replay = await c.SendAsync(WithCookies(HttpMethod.Get, PortalSession.KeyPage, portal));
+        Assert.Equal(HttpStatusCode.Redirect, replay.StatusCode);
+        Assert.StartsWith("/login", replay.Headers.Location!.PathAndQuery);
+    }
+
+    [Fact]
+    public async Task PortalLoginIsThrottledLikeTheApiLogin()
+    {
+        var org = await app.CreateOrgAsync();
+        using var c = app.NewClient(handleCookies: true);
+        for (var i = 0; i < 10; i++)
+        {
+            var wrong = await c.PostFormAsync("/login", "/login", new() { ["username"] = org.Username, ["password"] = "wrong password" });
+            Assert.Contains("Invalid username or password", await wrong.Content.ReadAsStringAsync());
+        }
+        var r = await c.PostFormAsync("/login", "/login", new() { ["username"] = org.Username, ["password"] = org.Password });
+        Assert.Equal(HttpStatusCode.TooManyRequests, r.StatusCode);
+        Assert.True(int.Parse(r.Headers.GetValues("Retry-After").Single()) >= 1);
+        Assert.Contains("Too many failed logins", await r.Content.ReadAsStringAsync());
+        // The legacy login shares the count: the same username is refused there too.
+        await (await app.LoginAsync(org.Username, org.Password, "AbCdEfGh1234")).AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
+    }
+
+    [Fact]
+    public async Task AReadOnlyAdminPostingAFormDirectlyIsRefusedByTheLifecycle()
+    {
+        var org = await app.CreateOrgAsync();
+        var key = await app.KeyValueAsync(org);
+        using var reader = await app.PortalLoginAsync(await app.AddAdminAsync(org.Id, "READ_ONLY"), Scenario.Password);
+        var r = await reader.PostFormAsync(PortalSession.KeyPage, PortalSession.KeyPage + "?handler=Regenerate", new() { ["keyId"] = org.KeyId.ToString() });
+        Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+        Assert.Contains("You are not allowed to do this.", await r.Content.ReadAsStringAsync());
+        r = await reader.PostFormAsync(Sessions, Sessions + "?handler=Switch", new() { ["endSessionsOnKeyChange"] = "true" });
+        Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+        r = await reader.PostFormAsync(Sessions, Sessions + "?handler=EndAll", new());
+        Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+        Assert.Equal(key, await app.KeyValueAsync(org));
+        Assert.False((await app.OrgViewAsync(org.Id)).GetProperty("endSessionsOnKeyChange").GetBoolean());
+    }
+
+    [Fact]
+    public async Task AServiceProvidersStaffCannotLiftTheOperatorsDisable()
+    {
+        var sp = await app.CreateServiceProviderAsync();
+        var org = await app.CreateOrgAsync(provider: app.Provider(sp.Token));
+        await app.DisableKeyAsync(org);
+        using var staff = await app.PortalLoginAsync(await app.CreateStaffAsync(sp.Token), Scenario.Password);
+        var page = $"/console/organizations/{org.Id}";
+        var r = await staff.PostFormAsync(page, $"{page}?handler=Enable", new() { ["keyId"] = org.KeyId.ToString() });
+        Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+        Assert.Contains("You are not allowed to do this.", await r.Content.ReadAsStringAsync());
+        Assert.Equal("DISABLED", (await app.OrgViewAsync(org.Id)).GetProperty("keys")[0].GetProperty("status").GetString());
+
+        // A limit the provider API would refuse is refused here too, with the same reason.
+        r = await staff.PostFormAsync(page, $"{page}?handler=Limits", new() { ["Limits.WarnAtPercent"] = "150" });
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Contains("warnAtPercent must be 1 to 100.", await r.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task AuditLogPagesPageOnLikeTheProviderApi()
+    {
+        var org = await app.CreateOrgAsync();
+        using var c = await app.PortalLoginAsync(org.Username, org.Password);
+        var first = await c.GetStringAsync("/admin/audit?limit=2");
+        Assert.Equal(2, Regex.Matches(first, "data-audit-action=").Count);
+        var next = WebUtility.HtmlDecode(Regex.Match(first, "href=\"([^\"]+)\" rel=\"next\"").Groups[1].Value);
+        Assert.StartsWith("/admin/audit?after=", next);
+        var second = await c.GetStringAsync(next);
+        Assert.Contains("First page", second);
+        Assert.NotEqual(Regex.Match(first, "<tbody>[\\s\\S]*</tbody>").Value, Regex.Match(second, "<tbody>[\\s\\S]*</tbody>").Value);
+        var bad = await c.GetAsync("/admin/audit?limit=1000");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("limit must be 1 to 100.", await bad.Content.ReadAsStringAsync());
     }
 }

@@ -61,7 +61,7 @@ public static class Bootstrap
         {
             var url = app.Urls.FirstOrDefault() ?? "http://localhost:5080";
             Console.WriteLine($"Keygate is listening on {url}");
-            Console.WriteLine($"  Portal:        {url}/login");
+            Console.WriteLine($"  Portal:        {url}/login   (org admins; provider staff land on {url}/console)");
             Console.WriteLine($"  API reference: {url}/scalar");
             Console.WriteLine($"  Legacy API:    {url}/api/v1   Provider API: {url}/provider/v1");
         });

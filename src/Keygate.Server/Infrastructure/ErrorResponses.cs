@@ -132,6 +132,11 @@ public static class ErrorResponses
             await ctx.Response.WriteAsJsonAsync(new LegacyError(code, message));
             return;
         }
+        if (Portal.PortalHeaders.IsPortalPath(ctx.Request.Path))
+        {
+            await Portal.PortalErrorPage.WriteAsync(ctx, status, message);
+            return;
+        }
         var problems = ctx.RequestServices.GetRequiredService<IProblemDetailsService>();
         await problems.WriteAsync(new ProblemDetailsContext
         {

@@ -1,21 +1,51 @@
 using System.Security.Claims;
+using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication.Cookies;
 
 namespace Keygate.Portal;
 
-/// <summary>Cookie authentication of the admin portal: HttpOnly, SameSite=Strict, 30 idle minutes.</summary>
+/// <summary>
+/// One cookie scheme for the admin portal and the provider console: HttpOnly, SameSite=Strict, ended after
+/// 30 idle minutes or at logout. A kind claim tells org admins from staff, and the two areas' policies each
+/// require their own kind, so neither can open the other's pages.
+/// </summary>
 public static class PortalAuth
 {
     public const string Scheme = "portal";
+    public const string OrgAdminPolicy = "orgAdmin";
+    public const string StaffPolicy = "staff";
+    public const string KindClaim = "keygate:kind";
     public const string OrgClaim = "keygate:org";
+    public const string ServiceProviderClaim = "keygate:sp";
+    public const string ServiceProviderNameClaim = "keygate:spName";
+    public const string SessionClaim = "keygate:sid";
+    public const string ConsoleHome = "/console";
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(30);
 
-    public static IEnumerable<Claim> Claims(Account a) =>
-    [
-        new(ClaimTypes.NameIdentifier, a.Id.ToString()),
-        new(ClaimTypes.Name, a.Username),
-        new(ClaimTypes.Role, a.Role.ToString()),
-        new(OrgClaim, a.OrganizationId?.ToString() ?? ""),
-    ];
+    public static ClaimsPrincipal Principal(Account a, string? serviceProviderName)
+    {
+        List<Claim> claims =
+        [
+            new(ClaimTypes.NameIdentifier, a.Id.ToString()),
+            new(ClaimTypes.Name, a.Username),
+            new(KindClaim, a.Kind.ToString()),
+            // A random id per login, so that a logout can refuse this very cookie if it is replayed.
+            new(SessionClaim, RandomNumberGenerator.GetHexString(32)),
+        ];
+        if (a.Kind == AccountKind.OrgAdmin)
+        {
+            claims.Add(new(ClaimTypes.Role, a.Role.ToString()));
+            claims.Add(new(OrgClaim, a.OrganizationId?.ToString() ?? ""));
+        }
+        else
+        {
+            claims.Add(new(ServiceProviderClaim, a.ServiceProviderId?.ToString() ?? ""));
+            claims.Add(new(ServiceProviderNameClaim, serviceProviderName ?? ""));
+        }
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme, ClaimTypes.Name, ClaimTypes.Role));
+    }
+
+    public static bool IsStaff(ClaimsPrincipal user) => user.FindFirstValue(KindClaim) == nameof(AccountKind.Staff);
 
     public static Actor Actor(ClaimsPrincipal user, HttpContext http) =>
         new(ActorKind.OrgAdmin, long.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier)!), user.Identity!.Name!, ClientAddress.Of(http))
@@ -24,21 +54,47 @@ public static class PortalAuth
             Role = Enum.Parse<AdminRole>(user.FindFirstValue(ClaimTypes.Role)!),
         };
 
+    /// <summary>Staff act as their service provider (or the operator), exactly like that side's API token.</summary>
+    public static Actor StaffActor(ClaimsPrincipal user, HttpContext http, string operatorName) =>
+        long.TryParse(user.FindFirstValue(ServiceProviderClaim), out var spId)
+            ? new Actor(ActorKind.ServiceProvider, 0, user.FindFirstValue(ServiceProviderNameClaim)!, ClientAddress.Of(http)) { ServiceProviderId = spId }
+            : new Actor(ActorKind.Operator, 0, operatorName, ClientAddress.Of(http));
+
     public static IServiceCollection AddPortal(this IServiceCollection services)
     {
+        services.AddSingleton<PortalLogouts>();
         services.AddAuthentication(Scheme).AddCookie(Scheme, o =>
         {
             o.Cookie.Name = "keygate_portal";
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-            o.ExpireTimeSpan = TimeSpan.FromMinutes(30);
+            o.ExpireTimeSpan = IdleTimeout;
             o.SlidingExpiration = true;
             o.LoginPath = "/login";
             o.LogoutPath = "/logout";
-            o.AccessDeniedPath = "/login";
+            o.Events.OnRedirectToAccessDenied = ctx =>
+            {
+                ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
+                return Task.CompletedTask;
+            };
+            o.Events.OnValidatePrincipal = ctx =>
+            {
+                var sid = ctx.Principal?.FindFirstValue(SessionClaim);
+                if (sid is null || ctx.HttpContext.RequestServices.GetRequiredService<PortalLogouts>().IsLoggedOut(sid))
+                {
+                    ctx.RejectPrincipal();
+                    return Task.CompletedTask;
+                }
+                // Sliding expiration alone renews only past half-time, which would end an active session early;
+                // renewing on every portal request makes it exactly 30 minutes after the last one.
+                ctx.ShouldRenew = PortalHeaders.IsPortalPath(ctx.HttpContext.Request.Path);
+                return Task.CompletedTask;
+            };
         });
-        services.AddAuthorization();
+        services.AddAuthorizationBuilder()
+            .AddPolicy(OrgAdminPolicy, p => p.AddAuthenticationSchemes(Scheme).RequireClaim(KindClaim, nameof(AccountKind.OrgAdmin)))
+            .AddPolicy(StaffPolicy, p => p.AddAuthenticationSchemes(Scheme).RequireClaim(KindClaim, nameof(AccountKind.Staff)));
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "keygate_af";
@@ -47,7 +103,8 @@ public static class PortalAuth
         services.AddRazorPages(o =>
         {
             o.RootDirectory = "/Portal/Pages";
-            o.Conventions.AuthorizeFolder("/Admin");
+            o.Conventions.AuthorizeFolder("/Admin", OrgAdminPolicy);
+            o.Conventions.AuthorizeFolder("/Console", StaffPolicy);
         });
         return services;
     }

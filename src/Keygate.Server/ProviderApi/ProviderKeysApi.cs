@@ -2,7 +2,13 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Keygate;
 
-public sealed record DisableRequest(DisabledReason Reason, string? Note = null);
+public sealed record DisableRequest(DisabledReason Reason, string? Note = null)
+{
+    public KeygateError? Validate() =>
+        Note is { Length: > 1000 } ? KeygateError.Invalid("note", "note must be at most 1000 characters.")
+        : !Enum.IsDefined(Reason) ? KeygateError.Invalid("reason", "reason must be TERMS_VIOLATION or OTHER.")
+        : null;
+}
 
 /// <summary>Disable and enable an org's key from the provider side; repeating either is a no-op 200.</summary>
 public static class ProviderKeysApi
@@ -20,8 +26,7 @@ public static class ProviderKeysApi
             return ProviderApi.NotFound;
         var body = await JsonBody.ReadAsync<DisableRequest>(http.Request);
         if (body.Error is { } e) return ErrorResponses.Problem(e);
-        if (body.Value!.Note is { Length: > 1000 }) return ErrorResponses.Problem(KeygateError.Invalid("note", "note must be at most 1000 characters."));
-        if (!Enum.IsDefined(body.Value.Reason)) return ErrorResponses.Problem(KeygateError.Invalid("reason", "reason must be TERMS_VIOLATION or OTHER."));
+        if (body.Value!.Validate() is { } invalid) return ErrorResponses.Problem(invalid);
         return Render(await lifecycle.DisableAsync(caller.Actor, org.OrgId, id, body.Value.Reason, body.Value.Note), org, clock);
     }
 

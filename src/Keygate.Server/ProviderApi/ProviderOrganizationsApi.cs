@@ -7,14 +7,53 @@ namespace Keygate;
 public sealed record AdminRequest(string Username, string Password);
 public sealed record CreateOrganizationRequest(string Name, AdminRequest Admin, long? ServiceProviderId = null);
 public sealed record UpdateOrganizationRequest(string? Name = null, string? BaseUrl = null, bool? EndSessionsOnKeyChange = null);
-public sealed record SubscriptionRequest(bool Enabled, long? ExpiresAt = null);
+public sealed record SubscriptionRequest(bool Enabled, long? ExpiresAt = null)
+{
+    public KeygateError? Validate() => ExpiresAt is < 0 or > 253402300799 // up to 9999-12-31
+        ? KeygateError.Invalid("expiresAt", "expiresAt must be epoch seconds or null.")
+        : null;
+}
 public sealed record CreateAdminRequest(string Username, string Password, AdminRole Role);
 public sealed record AdminCreated(long Id, string Username, string Role, long OrganizationId);
 public sealed record ThresholdPatch(long? Calls = null, long? WindowSeconds = null, int? WarnAtPercent = null);
 public sealed record RatePatch(int? PerSecond = null, int? PerHour = null);
 public sealed record HeavyRatePatch(int? PerMinute = null, int? PerHour = null);
 public sealed record RatesPatch(RatePatch? Light = null, RatePatch? Medium = null, HeavyRatePatch? Heavy = null);
-public sealed record LimitsRequest(ThresholdPatch? CallThreshold = null, RatesPatch? Rates = null, int? SandboxDailyQuota = null);
+public sealed record LimitsRequest(ThresholdPatch? CallThreshold = null, RatesPatch? Rates = null, int? SandboxDailyQuota = null)
+{
+    /// <summary>Every given number must be positive (the quota may be zero); the errors are keyed by field.</summary>
+    public KeygateError? Validate()
+    {
+        var bad = new Dictionary<string, string[]>();
+        void Positive(string field, long? v) { if (v is <= 0) bad[field] = [$"{field} must be a positive integer."]; }
+        Positive("callThreshold.calls", CallThreshold?.Calls);
+        Positive("callThreshold.windowSeconds", CallThreshold?.WindowSeconds);
+        if (CallThreshold?.WarnAtPercent is < 1 or > 100) bad["callThreshold.warnAtPercent"] = ["warnAtPercent must be 1 to 100."];
+        Positive("rates.light.perSecond", Rates?.Light?.PerSecond);
+        Positive("rates.light.perHour", Rates?.Light?.PerHour);
+        Positive("rates.medium.perSecond", Rates?.Medium?.PerSecond);
+        Positive("rates.medium.perHour", Rates?.Medium?.PerHour);
+        Positive("rates.heavy.perMinute", Rates?.Heavy?.PerMinute);
+        Positive("rates.heavy.perHour", Rates?.Heavy?.PerHour);
+        if (SandboxDailyQuota is < 0) bad["sandboxDailyQuota"] = ["sandboxDailyQuota must be zero or more."];
+        return bad.Count > 0 ? KeygateError.Invalid("The limits are not valid.", bad) : null;
+    }
+
+    /// <summary>Sets what is given and keeps the rest.</summary>
+    public void ApplyTo(OrgLimits l)
+    {
+        l.CallThreshold = CallThreshold?.Calls ?? l.CallThreshold;
+        l.ThresholdWindowSeconds = CallThreshold?.WindowSeconds ?? l.ThresholdWindowSeconds;
+        l.WarnAtPercent = CallThreshold?.WarnAtPercent ?? l.WarnAtPercent;
+        l.LightPerSecond = Rates?.Light?.PerSecond ?? l.LightPerSecond;
+        l.LightPerHour = Rates?.Light?.PerHour ?? l.LightPerHour;
+        l.MediumPerSecond = Rates?.Medium?.PerSecond ?? l.MediumPerSecond;
+        l.MediumPerHour = Rates?.Medium?.PerHour ?? l.MediumPerHour;
+        l.HeavyPerMinute = Rates?.Heavy?.PerMinute ?? l.HeavyPerMinute;
+        l.HeavyPerHour = Rates?.Heavy?.PerHour ?? l.HeavyPerHour;
+        l.SandboxDailyQuota = SandboxDailyQuota ?? l.SandboxDailyQuota;
+    }
+}
 
 public static class ProviderOrganizationsApi
 {
@@ -71,19 +110,25 @@ public static class ProviderOrganizationsApi
 
     private static async Task<Ok<OrganizationView[]>> List(string? search, ProviderCaller caller, AppDbContext db, OrgStateCache orgs, TimeProvider clock)
     {
+        var now = clock.Now();
+        return TypedResults.Ok((await SearchAsync(db, orgs, caller.Actor, search)).Select(o => OrganizationView.From(o, now)).ToArray());
+    }
+
+    /// <summary>The orgs the actor may see, by name (case-insensitive, part of it), at most 1000; shared with the console.</summary>
+    public static async Task<List<OrgSnapshot>> SearchAsync(AppDbContext db, OrgStateCache orgs, Actor actor, string? search)
+    {
         var query = db.Organizations.AsNoTracking();
-        if (!caller.IsOperator) query = query.Where(o => o.ServiceProviderId == caller.Actor.ServiceProviderId);
+        if (actor.Kind != ActorKind.Operator) query = query.Where(o => o.ServiceProviderId == actor.ServiceProviderId);
         if (!string.IsNullOrWhiteSpace(search))
         {
             var s = search.Trim().ToUpperInvariant();
             query = query.Where(o => o.Name.ToUpper().Contains(s));
         }
         var ids = await query.OrderBy(o => o.Id).Select(o => o.Id).Take(1000).ToListAsync();
-        var now = clock.Now();
-        var views = new List<OrganizationView>(ids.Count);
+        var found = new List<OrgSnapshot>(ids.Count);
         foreach (var id in ids)
-            if (await orgs.GetAsync(id) is { } o) views.Add(OrganizationView.From(o, now));
-        return TypedResults.Ok(views.ToArray());
+            if (await orgs.GetAsync(id) is { } o) found.Add(o);
+        return found;
     }
 
     private static async Task<Results<Ok<OrganizationView>, ProblemHttpResult>> Get(string orgId, ProviderCaller caller, OrgStateCache orgs, TimeProvider clock, CancellationToken ct) =>
@@ -109,8 +154,7 @@ public static class ProviderOrganizationsApi
         if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, http.RequestAborted) is not { } org) return ProviderApi.NotFound;
         var body = await JsonBody.ReadAsync<SubscriptionRequest>(http.Request);
         if (body.Error is { } e) return ErrorResponses.Problem(e);
-        if (body.Value!.ExpiresAt is < 0 or > 253402300799) // up to 9999-12-31
-            return ErrorResponses.Problem(KeygateError.Invalid("expiresAt", "expiresAt must be epoch seconds or null."));
+        if (body.Value!.Validate() is { } invalid) return ErrorResponses.Problem(invalid);
         var result = await lifecycle.SetSubscriptionAsync(caller.Actor, org.OrgId, body.Value.Enabled, body.Value.ExpiresAt);
         return Render(result, clock);
     }
@@ -121,34 +165,8 @@ public static class ProviderOrganizationsApi
         if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, http.RequestAborted) is not { } org) return ProviderApi.NotFound;
         var body = await JsonBody.ReadAsync<LimitsRequest>(http.Request);
         if (body.Error is { } e) return ErrorResponses.Problem(e);
-        var r = body.Value!;
-        var bad = new Dictionary<string, string[]>();
-        void Positive(string field, long? v) { if (v is <= 0) bad[field] = [$"{field} must be a positive integer."]; }
-        Positive("callThreshold.calls", r.CallThreshold?.Calls);
-        Positive("callThreshold.windowSeconds", r.CallThreshold?.WindowSeconds);
-        if (r.CallThreshold?.WarnAtPercent is < 1 or > 100) bad["callThreshold.warnAtPercent"] = ["warnAtPercent must be 1 to 100."];
-        Positive("rates.light.perSecond", r.Rates?.Light?.PerSecond);
-        Positive("rates.light.perHour", r.Rates?.Light?.PerHour);
-        Positive("rates.medium.perSecond", r.Rates?.Medium?.PerSecond);
-        Positive("rates.medium.perHour", r.Rates?.Medium?.PerHour);
-        Positive("rates.heavy.perMinute", r.Rates?.Heavy?.PerMinute);
-        Positive("rates.heavy.perHour", r.Rates?.Heavy?.PerHour);
-        if (r.SandboxDailyQuota is < 0) bad["sandboxDailyQuota"] = ["sandboxDailyQuota must be zero or more."];
-        if (bad.Count > 0) return ErrorResponses.Problem(KeygateError.Invalid("The limits are not valid.", bad));
-
-        var result = await lifecycle.SetLimitsAsync(caller.Actor, org.OrgId, l =>
-        {
-            l.CallThreshold = r.CallThreshold?.Calls ?? l.CallThreshold;
-            l.ThresholdWindowSeconds = r.CallThreshold?.WindowSeconds ?? l.ThresholdWindowSeconds;
-            l.WarnAtPercent = r.CallThreshold?.WarnAtPercent ?? l.WarnAtPercent;
-            l.LightPerSecond = r.Rates?.Light?.PerSecond ?? l.LightPerSecond;
-            l.LightPerHour = r.Rates?.Light?.PerHour ?? l.LightPerHour;
-            l.MediumPerSecond = r.Rates?.Medium?.PerSecond ?? l.MediumPerSecond;
-            l.MediumPerHour = r.Rates?.Medium?.PerHour ?? l.MediumPerHour;
-            l.HeavyPerMinute = r.Rates?.Heavy?.PerMinute ?? l.HeavyPerMinute;
-            l.HeavyPerHour = r.Rates?.Heavy?.PerHour ?? l.HeavyPerHour;
-            l.SandboxDailyQuota = r.SandboxDailyQuota ?? l.SandboxDailyQuota;
-        });
+        if (body.Value!.Validate() is { } invalid) return ErrorResponses.Problem(invalid);
+        var result = await lifecycle.SetLimitsAsync(caller.Actor, org.OrgId, body.Value.ApplyTo);
         return result.Error is { } err ? ErrorResponses.Problem(err) : TypedResults.Ok(LimitsView.From(result.Value!.Limits));
     }
 

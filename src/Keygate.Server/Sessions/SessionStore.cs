@@ -74,6 +74,25 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
         await tx.CommitAsync();
     }
 
+    /// <summary>
+    /// Ends every live session of an org ("end all" in the portal): out of memory at once, then their rows
+    /// are deleted and the audit event written in one transaction. Returns how many ended.
+    /// </summary>
+    public async Task<int> EndAllAsync(long orgId, AuditEvent audit)
+    {
+        var ended = OfOrganization(orgId).Where(e => _sessions.TryRemove(KeyOf(e.IdHash), out _)).ToList();
+        audit.Detail = $"count={ended.Count}";
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        await using var tx = await db.Database.BeginTransactionAsync();
+        foreach (var chunk in ended.Select(e => e.IdHash).Chunk(500))
+            await db.LegacySessions.Where(s => chunk.Contains(s.IdHash)).ExecuteDeleteAsync();
+        db.AuditEvents.Add(audit);
+        await db.SaveChangesAsync();
+        await tx.CommitAsync();
+        return ended.Count;
+    }
+
     public void Forget(SessionEntry e) => _sessions.TryRemove(KeyOf(e.IdHash), out _);
 
     public IEnumerable<SessionEntry> OfOrganization(long orgId) => _sessions.Values.Where(s => s.OrganizationId == orgId);

@@ -5,5 +5,8 @@ namespace Keygate.Portal.Pages;
 
 public sealed class IndexModel : PageModel
 {
-    public IActionResult OnGet() => Redirect(User.Identity?.IsAuthenticated == true ? ApiKeysModel.Route : "/login");
+    public IActionResult OnGet() => Redirect(
+        User.Identity?.IsAuthenticated != true ? "/login"
+        : PortalAuth.IsStaff(User) ? PortalAuth.ConsoleHome
+        : ApiKeysModel.Route);
 }

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -6,7 +5,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Keygate.Portal.Pages;
 
-/// <summary>The org admin's portal login: username and password only, never the API key.</summary>
+/// <summary>
+/// One login for org admins (to the key page) and provider staff (to the console): username and password
+/// only, never the API key, throttled like the legacy login. It works whatever state the org's key is in.
+/// </summary>
 public sealed class LoginModel(AppDbContext db, Passwords passwords, LoginThrottle throttle, AuditWriter audit, TimeProvider clock) : PageModel
 {
     [BindProperty(SupportsGet = true)] public string? ReturnUrl { get; set; }
@@ -14,7 +16,7 @@ public sealed class LoginModel(AppDbContext db, Passwords passwords, LoginThrott
     [BindProperty] public string? Password { get; set; }
     public string? Error { get; private set; }
 
-    public void OnGet() { }
+    public IActionResult OnGet() => User.Identity?.IsAuthenticated == true ? Redirect("/") : Page();
 
     public async Task<IActionResult> OnPostAsync()
     {
@@ -34,7 +36,7 @@ public sealed class LoginModel(AppDbContext db, Passwords passwords, LoginThrott
             return Page();
         }
         var normalized = Account.Normalize(username);
-        var account = await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.NormalizedUsername == normalized && a.Kind == AccountKind.OrgAdmin);
+        var account = await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.NormalizedUsername == normalized);
         var actor = new Actor(ActorKind.OrgAdmin, account?.Id ?? 0, username.Length > 64 ? username[..64] : username, address);
         var verified = await passwords.TryVerifyAsync(account, Password, HttpContext.RequestAborted);
         if (verified is null)
@@ -44,16 +46,24 @@ public sealed class LoginModel(AppDbContext db, Passwords passwords, LoginThrott
             Error = "Too many logins are in progress. Try again in a moment.";
             return Page();
         }
+        var action = account?.Kind == AccountKind.Staff ? "console.login" : "portal.login";
         if (verified == false)
         {
             throttle.RecordFailure(username, address);
-            audit.Enqueue(AuditLog.Event(actor, account?.OrganizationId, "portal.login", null, "INVALID_USERNAME_OR_PASSWORD", now));
+            audit.Enqueue(AuditLog.Event(actor, account?.OrganizationId, action, null, "INVALID_USERNAME_OR_PASSWORD", now));
             Error = "Invalid username or password.";
             return Page();
         }
-        audit.Enqueue(AuditLog.Event(actor, account!.OrganizationId, "portal.login", null, AuditLog.Success, now));
-        var identity = new ClaimsIdentity(PortalAuth.Claims(account), PortalAuth.Scheme, ClaimTypes.Name, ClaimTypes.Role);
-        await HttpContext.SignInAsync(PortalAuth.Scheme, new ClaimsPrincipal(identity));
-        return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl! : ApiKeysModel.Route);
+
+        string? spName = null;
+        if (account!.ServiceProviderId is { } spId)
+            spName = await db.ServiceProviders.AsNoTracking().Where(s => s.Id == spId).Select(s => s.Name).FirstAsync();
+        audit.Enqueue(AuditLog.Event(actor, account.OrganizationId, action, null, AuditLog.Success, now,
+            account.Kind == AccountKind.Staff ? $"staff={account.Username}" : ""));
+        await HttpContext.SignInAsync(PortalAuth.Scheme, PortalAuth.Principal(account, spName));
+        var home = account.Kind == AccountKind.Staff ? PortalAuth.ConsoleHome : ApiKeysModel.Route;
+        // A return address is honoured only inside the area this account may open.
+        var area = account.Kind == AccountKind.Staff ? "/console" : "/admin";
+        return LocalRedirect(Url.IsLocalUrl(ReturnUrl) && ReturnUrl!.StartsWith(area, StringComparison.OrdinalIgnoreCase) ? ReturnUrl : home);
     }
 }

@@ -1,15 +1,17 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Keygate.Portal.Pages;
 
-public sealed class LogoutModel : PageModel
+public sealed class LogoutModel(PortalLogouts logouts) : PageModel
 {
     public IActionResult OnGet() => Redirect("/login");
 
     public async Task<IActionResult> OnPostAsync()
     {
+        if (User.FindFirstValue(PortalAuth.SessionClaim) is { } sid) logouts.Add(sid);
         await HttpContext.SignOutAsync(PortalAuth.Scheme);
         return Redirect("/login");
     }

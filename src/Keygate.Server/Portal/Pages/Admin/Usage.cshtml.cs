@@ -1,0 +1,20 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Keygate.Portal.Pages;
+
+/// <summary>The org's API calls against its threshold and rate limits.</summary>
+public sealed class UsageModel(OrgStateCache orgs, IUsageCounter usage, TimeProvider clock) : PageModel
+{
+    public OrgSnapshot Org { get; private set; } = null!;
+    public UsageView Usage { get; private set; } = null!;
+
+    public async Task<IActionResult> OnGetAsync()
+    {
+        var me = PortalAuth.Actor(User, HttpContext);
+        if (await orgs.GetAsync(me.OrganizationId!.Value, HttpContext.RequestAborted) is not { } org) return NotFound();
+        Org = org;
+        Usage = await usage.ReadAsync(org.OrgId, org.Limits, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        return Page();
+    }
+}
