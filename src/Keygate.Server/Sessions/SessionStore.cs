@@ -85,8 +85,7 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         await using var tx = await db.Database.BeginTransactionAsync();
-        foreach (var chunk in ended.Select(e => e.IdHash).Chunk(500))
-            await db.LegacySessions.Where(s => chunk.Contains(s.IdHash)).ExecuteDeleteAsync();
+        await db.LegacySessions.Where(s => s.OrganizationId == orgId).ExecuteDeleteAsync();
         db.AuditEvents.Add(audit);
         await db.SaveChangesAsync();
         await tx.CommitAsync();

@@ -19,10 +19,8 @@ public sealed class SessionsModel(OrgStateCache orgs, SessionStore sessions, Key
     public async Task<IActionResult> OnPostEndAllAsync()
     {
         if (!await LoadAsync()) return NotFound();
-        if (!CanChange) return Refuse(KeygateError.AccessDenied);
-        var n = await sessions.EndAllAsync(Org.OrgId,
-            AuditLog.Event(Me, Org.OrgId, "sessions.end_all", null, AuditLog.Success, clock.GetUtcNow().ToUnixTimeMilliseconds()));
-        return Redirect($"/admin/sessions?done=ended{n}");
+        var result = await lifecycle.EndSessionsAsync(Me, Org.OrgId);
+        return result.Error is { } e ? Refuse(e) : Redirect($"/admin/sessions?done=ended{result.Value}");
     }
 
     public async Task<IActionResult> OnPostSwitchAsync(bool endSessionsOnKeyChange)
