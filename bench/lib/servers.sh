@@ -1,0 +1,38 @@
+# Sourced by bench/run.sh: starting and stopping the servers it measures. Uses $work, $pids, $kek, $root.
+
+# launch NAME DLL ARGS... : starts a server on a port the kernel picks; sets $pid. listening NAME PID: sets $url.
+launch() {
+    local name=$1 dll=$2
+    shift 2
+    (cd "$work" && exec dotnet "$dll" --urls http://127.0.0.1:0 --Logging:LogLevel:Default=Warning \
+        --Logging:LogLevel:Microsoft.Hosting.Lifetime=Information "$@") >"$work/$name.log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+}
+
+listening() {
+    for _ in $(seq 1 360); do
+        url=$(grep -o -m1 'Now listening on: http://127.0.0.1:[0-9]*' "$work/$1.log" | sed 's/Now listening on: //') || true
+        [ -n "$url" ] && return 0
+        kill -0 "$2" 2>/dev/null || { echo "$1 exited before listening" >&2; return 1; }
+        sleep 0.5
+    done
+    echo "$1 did not start within 180 s" >&2
+    return 1
+}
+
+stop_server() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+    local keep=()
+    for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+    pids=("${keep[@]}")
+}
+
+start_keygate() { # NAME DATABASE [extra settings...] : returns once it listens
+    local name=$1 db=$2
+    shift 2
+    launch "$name" "$server_dll" --contentRoot "$root/src/Keygate.Server" \
+        --Keygate:Database:SqlitePath="$db" --Keygate:Secrets:KeyEncryptionKey="$kek" "$@"
+    listening "$name" "$pid"
+}

@@ -1,0 +1,61 @@
+# Sourced by bench/run.sh once every scenario ran: the results table, from R[...] and the run's variables.
+
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+ms() { calc "%.2f ms" "${1:-0} / 1000"; }
+row() { # LABEL KEY
+    local k=$2 b=${2%%.*}.base
+    echo "| $1 | $(calc %.0f "${R[$k.rps]}") | $(ms "${R[$k.p50_us]}") | $(ms "${R[$k.p99_us]}") | $(calc %.0f "${R[$b.rps]}") | $(ms "${R[$b.p50_us]}") | $(ms "${R[$b.p99_us]}") | $(calc %.2f "${R[$k.rps]} / ${R[$b.rps]}") | $(calc %.2f "${R[$k.p99_us]} / ${R[$b.p99_us]}") |"
+}
+per_login() { calc %.1f "($2 - $1) * 1000 / $(getconf CLK_TCK) / ($3 > 0 ? $3 : 1)"; } # CPU ticks before, after; logins
+verdict() { if awk "BEGIN { exit !($1) }"; then echo "met"; else echo "not met"; fi; }
+
+table() {
+    local logins=$((logins_after - logins_before)) logins1=$((logins_single - logins_after))
+    local login_ok_rps cpu_per_login cpu_per_login1 per_session scale_ratio hot_ratio hot_p99 regen_p99 inconsistent
+    login_ok_rps=$(calc %.1f "${R[login.kg.rps]} * ${R[login.kg.ok]} / (${R[login.kg.requests]} > 0 ? ${R[login.kg.requests]} : 1)")
+    cpu_per_login=$(per_login "$cpu_before" "$cpu_after" "$logins")
+    cpu_per_login1=$(per_login "$cpu_after" "$cpu_single" "$logins1")
+    per_session=$(calc %.0f "(${R[mem.with_kib]} - ${R[mem.none_kib]}) * 1024 / $large")
+    scale_ratio=$(calc %.2f "${R[large.rps]} / ${R[small.rps]}")
+    hot_ratio=$(calc %.2f "${R[hot.kg.rps]} / ${R[hot.base.rps]}")
+    hot_p99=$(calc %.2f "${R[hot.kg.p99_us]} / ${R[hot.base.p99_us]}")
+    regen_p99=$(field p99_ms "$regen")
+    inconsistent=$(field inconsistent "$regen")
+    cat <<EOF
+## Load benchmark ($mode mode, $started)
+
+Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(free -g | awk '/^Mem/ {print $2}') GiB,
+.NET $(dotnet --version), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); load average $load_start at the start, $(cut -d' ' -f1 /proc/loadavg) at the end.
+wrk: $threads threads; after a ${warm} s warm-up, $rounds round(s) of ${dur} s per load, the two sides of a comparison in
+turns; req/s is the mean of the rounds, p50 and p99 the median. Keygate, the baseline and wrk share the same cores.
+$([ "$mode" = plumbing ] && echo "Plumbing mode checks that every step works: with 1 s loads and tiny counts its numbers mean nothing.")
+
+| Scenario ($conns connections unless noted) | Keygate req/s | p50 | p99 | Baseline req/s | p50 | p99 | req/s ratio | p99 ratio |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
+$(row "GET /api/v1/apiKeys on a live session (hot path)" hot.kg)
+$(row "GET /api/v1/auth (session check only)" auth.kg)
+$(row "POST /api/v1/auth logins, $login_conns connections (all answers)" login.kg)
+
+| Measure | Result | Target |
+|---|---:|---|
+| hot path req/s, Keygate / baseline | $hot_ratio | ≥ 0.75 ($(verdict "$hot_ratio >= 0.75")) |
+| hot path p99, Keygate / baseline | $hot_p99 | ≤ 2 ($(verdict "$hot_p99 <= 2")) |
+| logins answered 200 / 503 busy / other ($login_conns connections, ${dur} s) | ${R[login.kg.ok]} / ${R[login.kg.busy]} / ${R[login.kg.other]} | — |
+| successful logins per second | $login_ok_rps | bounded by PBKDF2 |
+| server CPU per login, $login_conns connections (utime+stime / $logins logins, queued ones included) | $cpu_per_login ms | — |
+| server CPU per login, 1 connection ($logins1 logins) | $cpu_per_login1 ms | — |
+| login latency on 1 connection, p50 / p99 | $(ms "${R[login1.kg.p50_us]}") / $(ms "${R[login1.kg.p99_us]}") | — |
+| regenerate under read load ($regens regenerates, $readers readers), p50 / p99 | $(field p50_ms "$regen") ms / $regen_p99 ms | p99 ≤ 20 ms ($(verdict "$regen_p99 <= 20")) |
+| reads sent after a regenerate returned that saw an older key | $inconsistent of $(field reads "$regen") | 0 ($(verdict "$inconsistent == 0")) |
+| hot path, $small orgs with live sessions: req/s, p99 | $(calc %.0f "${R[small.rps]}"), $(ms "${R[small.p99_us]}") | — |
+| hot path, $large orgs with live sessions: req/s, p99 | $(calc %.0f "${R[large.rps]}"), $(ms "${R[large.p99_us]}") | — |
+| req/s with $large orgs / with $small | $scale_ratio | ≥ 0.90 ($(verdict "$scale_ratio >= 0.90")) |
+| server RSS after a full GC: ${R[mem.none_sessions]} vs ${R[large.sessions]} live sessions | $(calc %.1f "${R[mem.none_kib]} / 1024") MiB / $(calc %.1f "${R[mem.with_kib]} / 1024") MiB | — |
+| server memory per live session | $per_session B | ≤ 2048 B ($(verdict "$per_session <= 2048")) |
+
+Logins hash with the framework's PasswordHasher V3: PBKDF2-HMAC-SHA512, Keygate:PasswordHashIterations = 100,000
+(default), at most one hash per core at once (Keygate:MaxConcurrentHashes), 503 beyond a 2 s wait. The scale runs
+spread requests over $(wc -l <"$work/large-ids.txt") session ids of as many orgs. Allocations per call of the
+obfuscation check: see the micro-benchmarks (Keygate.Bench).
+EOF
+}
