@@ -103,6 +103,20 @@ public sealed class MeteringTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
+    public async Task ARateLimitedRequestDoesNotExtendTheSession()
+    {
+        var now = app.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+        app.Clock.Advance(TimeSpan.FromMilliseconds(3_600_000 - now % 3_600_000)); // top of the hour
+        var (_, s) = await OrgAsync(new { rates = new { light = new { perSecond = 100, perHour = 1 } } });
+        await (await s.GetAsync("/api/v1/apiKeys")).AssertOk();
+        app.Clock.Advance(TimeSpan.FromMinutes(20));
+        await AssertRateLimited(await s.GetAsync("/api/v1/apiKeys"), "1/HOUR", 40 * 60);
+        // 30 minutes after the last accepted request, still inside the hour: had the 429 counted, this would be another 429.
+        app.Clock.Advance(TimeSpan.FromMinutes(10));
+        await (await s.GetAsync("/api/v1/apiKeys")).AssertError(HttpStatusCode.Unauthorized, "SESSION_NOT_VALID");
+    }
+
+    [Fact]
     public async Task TheCallAfterTheThresholdIsRefusedAndDisablesTheKeyUntilTheProviderEnablesIt()
     {
         var (org, s) = await OrgAsync(Raised(calls: 5));

@@ -57,18 +57,15 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
         if (key.DisabledReason is not null) return KeyDisabled;
         if (!org.SubscriptionEnabled) return KeygateError.SubscriptionRequired;
         if (org.IsExpired(now)) return SubscriptionExpired;
+        // Metering (contract A5): the call counts once it passed the session check and the rate limit.
+        var decision = await usage.CountCallAsync(org.OrgId, MeterDecision.WeightOf(http.Request.Method), org.Limits, now);
+        if (decision.Outcome == MeterOutcome.RateLimited) return RateLimited(decision);
+        if (decision.Outcome == MeterOutcome.ThresholdExceeded) return await Threshold.ExceededAsync(http, org, key, decision, now);
+        // Only an accepted request extends the session.
         session.Touch(now);
         caller.Session = session;
         caller.Org = org;
-
-        // Metering (contract A5): the call counts once it passed the session check and the rate limit.
-        var decision = await usage.CountCallAsync(org.OrgId, MeterDecision.WeightOf(http.Request.Method), org.Limits, now);
-        return decision.Outcome switch
-        {
-            MeterOutcome.RateLimited => RateLimited(decision),
-            MeterOutcome.ThresholdExceeded => await Threshold.ExceededAsync(http, org, key, decision, now),
-            _ => decision.WarningCrossed ? await Threshold.WarnAsync(http, org, decision, now) : null,
-        };
+        return decision.WarningCrossed ? await Threshold.WarnAsync(http, org, decision, now) : null;
     }
 
     public static KeygateError RateLimited(MeterDecision d) =>
