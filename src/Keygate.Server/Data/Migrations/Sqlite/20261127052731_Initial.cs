@@ -50,6 +50,22 @@ namespace Keygate.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "MeterStates",
+                columns: table => new
+                {
+                    OrganizationId = table.Column<long>(type: "INTEGER", nullable: false),
+                    ThresholdWindowStartMs = table.Column<long>(type: "INTEGER", nullable: false),
+                    ThresholdCount = table.Column<long>(type: "INTEGER", nullable: false),
+                    WarnedWindowStartMs = table.Column<long>(type: "INTEGER", nullable: false),
+                    SandboxDayStartMs = table.Column<long>(type: "INTEGER", nullable: false),
+                    SandboxDayCount = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MeterStates", x => x.OrganizationId);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "ServiceProviders",
                 columns: table => new
                 {
@@ -64,6 +80,40 @@ namespace Keygate.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "UsageBuckets",
+                columns: table => new
+                {
+                    OrganizationId = table.Column<long>(type: "INTEGER", nullable: false),
+                    HourStartMs = table.Column<long>(type: "INTEGER", nullable: false),
+                    Light = table.Column<long>(type: "INTEGER", nullable: false),
+                    Medium = table.Column<long>(type: "INTEGER", nullable: false),
+                    Heavy = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_UsageBuckets", x => new { x.OrganizationId, x.HourStartMs });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "WebhookEvents",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    EventId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Type = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    OrganizationId = table.Column<long>(type: "INTEGER", nullable: false),
+                    ServiceProviderId = table.Column<long>(type: "INTEGER", nullable: true),
+                    OccurredAtMs = table.Column<long>(type: "INTEGER", nullable: false),
+                    Body = table.Column<string>(type: "TEXT", nullable: false),
+                    FannedOut = table.Column<bool>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_WebhookEvents", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Organizations",
                 columns: table => new
                 {
@@ -74,6 +124,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     BaseUrl = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
                     SubscriptionEnabled = table.Column<bool>(type: "INTEGER", nullable: false),
                     SubscriptionExpiresAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    ExpiryNotifiedAt = table.Column<long>(type: "INTEGER", nullable: true),
                     EndSessionsOnKeyChange = table.Column<bool>(type: "INTEGER", nullable: false),
                     Limits_CallThreshold = table.Column<long>(type: "INTEGER", nullable: false),
                     Limits_ThresholdWindowSeconds = table.Column<long>(type: "INTEGER", nullable: false),
@@ -117,6 +168,34 @@ namespace Keygate.Data.Migrations.Sqlite
                         name: "FK_ProviderTokens_ServiceProviders_ServiceProviderId",
                         column: x => x.ServiceProviderId,
                         principalTable: "ServiceProviders",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "WebhookDeliveries",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    WebhookEventId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Target = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    EndpointId = table.Column<long>(type: "INTEGER", nullable: true),
+                    Url = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    NextAttemptAtMs = table.Column<long>(type: "INTEGER", nullable: false),
+                    DeliveredAtMs = table.Column<long>(type: "INTEGER", nullable: true),
+                    GaveUp = table.Column<bool>(type: "INTEGER", nullable: false),
+                    LastStatus = table.Column<int>(type: "INTEGER", nullable: true),
+                    LastError = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_WebhookDeliveries", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_WebhookDeliveries_WebhookEvents_WebhookEventId",
+                        column: x => x.WebhookEventId,
+                        principalTable: "WebhookEvents",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -186,6 +265,35 @@ namespace Keygate.Data.Migrations.Sqlite
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "WebhookEndpoints",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    OrganizationId = table.Column<long>(type: "INTEGER", nullable: true),
+                    ServiceProviderId = table.Column<long>(type: "INTEGER", nullable: true),
+                    Urls = table.Column<string>(type: "TEXT", nullable: false),
+                    Secret = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    UpdatedAtMs = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_WebhookEndpoints", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_WebhookEndpoints_Organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "Organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_WebhookEndpoints_ServiceProviders_ServiceProviderId",
+                        column: x => x.ServiceProviderId,
+                        principalTable: "ServiceProviders",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_Accounts_NormalizedUsername",
                 table: "Accounts",
@@ -235,6 +343,11 @@ namespace Keygate.Data.Migrations.Sqlite
                 column: "ServiceProviderId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_Organizations_SubscriptionEnabled_SubscriptionExpiresAt",
+                table: "Organizations",
+                columns: new[] { "SubscriptionEnabled", "SubscriptionExpiresAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_ProviderTokens_Hash",
                 table: "ProviderTokens",
                 column: "Hash",
@@ -244,6 +357,33 @@ namespace Keygate.Data.Migrations.Sqlite
                 name: "IX_ProviderTokens_ServiceProviderId",
                 table: "ProviderTokens",
                 column: "ServiceProviderId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WebhookDeliveries_DeliveredAtMs_GaveUp_NextAttemptAtMs",
+                table: "WebhookDeliveries",
+                columns: new[] { "DeliveredAtMs", "GaveUp", "NextAttemptAtMs" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WebhookDeliveries_WebhookEventId",
+                table: "WebhookDeliveries",
+                column: "WebhookEventId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WebhookEndpoints_OrganizationId",
+                table: "WebhookEndpoints",
+                column: "OrganizationId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WebhookEndpoints_ServiceProviderId",
+                table: "WebhookEndpoints",
+                column: "ServiceProviderId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WebhookEvents_FannedOut",
+                table: "WebhookEvents",
+                column: "FannedOut");
         }
 
         /// <inheritdoc />
@@ -262,7 +402,22 @@ namespace Keygate.Data.Migrations.Sqlite
                 name: "LegacySessions");
 
             migrationBuilder.DropTable(
+                name: "MeterStates");
+
+            migrationBuilder.DropTable(
                 name: "ProviderTokens");
+
+            migrationBuilder.DropTable(
+                name: "UsageBuckets");
+
+            migrationBuilder.DropTable(
+                name: "WebhookDeliveries");
+
+            migrationBuilder.DropTable(
+                name: "WebhookEndpoints");
+
+            migrationBuilder.DropTable(
+                name: "WebhookEvents");
 
             migrationBuilder.DropTable(
                 name: "Organizations");

@@ -1,4 +1,5 @@
-﻿using Microsoft.EntityFrameworkCore.Migrations;
+﻿using System.Collections.Generic;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
@@ -51,6 +52,22 @@ namespace Keygate.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "MeterStates",
+                columns: table => new
+                {
+                    OrganizationId = table.Column<long>(type: "bigint", nullable: false),
+                    ThresholdWindowStartMs = table.Column<long>(type: "bigint", nullable: false),
+                    ThresholdCount = table.Column<long>(type: "bigint", nullable: false),
+                    WarnedWindowStartMs = table.Column<long>(type: "bigint", nullable: false),
+                    SandboxDayStartMs = table.Column<long>(type: "bigint", nullable: false),
+                    SandboxDayCount = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MeterStates", x => x.OrganizationId);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "ServiceProviders",
                 columns: table => new
                 {
@@ -65,6 +82,40 @@ namespace Keygate.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "UsageBuckets",
+                columns: table => new
+                {
+                    OrganizationId = table.Column<long>(type: "bigint", nullable: false),
+                    HourStartMs = table.Column<long>(type: "bigint", nullable: false),
+                    Light = table.Column<long>(type: "bigint", nullable: false),
+                    Medium = table.Column<long>(type: "bigint", nullable: false),
+                    Heavy = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_UsageBuckets", x => new { x.OrganizationId, x.HourStartMs });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "WebhookEvents",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    EventId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Type = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    OrganizationId = table.Column<long>(type: "bigint", nullable: false),
+                    ServiceProviderId = table.Column<long>(type: "bigint", nullable: true),
+                    OccurredAtMs = table.Column<long>(type: "bigint", nullable: false),
+                    Body = table.Column<string>(type: "text", nullable: false),
+                    FannedOut = table.Column<bool>(type: "boolean", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_WebhookEvents", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Organizations",
                 columns: table => new
                 {
@@ -75,6 +126,7 @@ namespace Keygate.Data.Migrations.Postgres
                     BaseUrl = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
                     SubscriptionEnabled = table.Column<bool>(type: "boolean", nullable: false),
                     SubscriptionExpiresAt = table.Column<long>(type: "bigint", nullable: true),
+                    ExpiryNotifiedAt = table.Column<long>(type: "bigint", nullable: true),
                     EndSessionsOnKeyChange = table.Column<bool>(type: "boolean", nullable: false),
                     Limits_CallThreshold = table.Column<long>(type: "bigint", nullable: false),
                     Limits_ThresholdWindowSeconds = table.Column<long>(type: "bigint", nullable: false),
@@ -118,6 +170,34 @@ namespace Keygate.Data.Migrations.Postgres
                         name: "FK_ProviderTokens_ServiceProviders_ServiceProviderId",
                         column: x => x.ServiceProviderId,
                         principalTable: "ServiceProviders",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "WebhookDeliveries",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    WebhookEventId = table.Column<long>(type: "bigint", nullable: false),
+                    Target = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    EndpointId = table.Column<long>(type: "bigint", nullable: true),
+                    Url = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    NextAttemptAtMs = table.Column<long>(type: "bigint", nullable: false),
+                    DeliveredAtMs = table.Column<long>(type: "bigint", nullable: true),
+                    GaveUp = table.Column<bool>(type: "boolean", nullable: false),
+                    LastStatus = table.Column<int>(type: "integer", nullable: true),
+                    LastError = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_WebhookDeliveries", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_WebhookDeliveries_WebhookEvents_WebhookEventId",
+                        column: x => x.WebhookEventId,
+                        principalTable: "WebhookEvents",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -187,6 +267,35 @@ namespace Keygate.Data.Migrations.Postgres
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "WebhookEndpoints",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    OrganizationId = table.Column<long>(type: "bigint", nullable: true),
+                    ServiceProviderId = table.Column<long>(type: "bigint", nullable: true),
+                    Urls = table.Column<List<string>>(type: "text[]", nullable: false),
+                    Secret = table.Column<byte[]>(type: "bytea", nullable: false),
+                    UpdatedAtMs = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_WebhookEndpoints", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_WebhookEndpoints_Organizations_OrganizationId",
+                        column: x => x.OrganizationId,
+                        principalTable: "Organizations",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_WebhookEndpoints_ServiceProviders_ServiceProviderId",
+                        column: x => x.ServiceProviderId,
+                        principalTable: "ServiceProviders",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_Accounts_NormalizedUsername",
                 table: "Accounts",
@@ -236,6 +345,11 @@ namespace Keygate.Data.Migrations.Postgres
                 column: "ServiceProviderId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_Organizations_SubscriptionEnabled_SubscriptionExpiresAt",
+                table: "Organizations",
+                columns: new[] { "SubscriptionEnabled", "SubscriptionExpiresAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_ProviderTokens_Hash",
                 table: "ProviderTokens",
                 column: "Hash",
@@ -245,6 +359,33 @@ namespace Keygate.Data.Migrations.Postgres
                 name: "IX_ProviderTokens_ServiceProviderId",
                 table: "ProviderTokens",
                 column: "ServiceProviderId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WebhookDeliveries_DeliveredAtMs_GaveUp_NextAttemptAtMs",
+                table: "WebhookDeliveries",
+                columns: new[] { "DeliveredAtMs", "GaveUp", "NextAttemptAtMs" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WebhookDeliveries_WebhookEventId",
+                table: "WebhookDeliveries",
+                column: "WebhookEventId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WebhookEndpoints_OrganizationId",
+                table: "WebhookEndpoints",
+                column: "OrganizationId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WebhookEndpoints_ServiceProviderId",
+                table: "WebhookEndpoints",
+                column: "ServiceProviderId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WebhookEvents_FannedOut",
+                table: "WebhookEvents",
+                column: "FannedOut");
         }
 
         /// <inheritdoc />
@@ -263,7 +404,22 @@ namespace Keygate.Data.Migrations.Postgres
                 name: "LegacySessions");
 
             migrationBuilder.DropTable(
+                name: "MeterStates");
+
+            migrationBuilder.DropTable(
                 name: "ProviderTokens");
+
+            migrationBuilder.DropTable(
+                name: "UsageBuckets");
+
+            migrationBuilder.DropTable(
+                name: "WebhookDeliveries");
+
+            migrationBuilder.DropTable(
+                name: "WebhookEndpoints");
+
+            migrationBuilder.DropTable(
+                name: "WebhookEvents");
 
             migrationBuilder.DropTable(
                 name: "Organizations");
