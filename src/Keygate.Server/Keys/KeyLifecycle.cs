@@ -203,16 +203,21 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
         return await sessions.EndAllAsync(orgId, AuditLog.Event(actor, orgId, "sessions.end_all", null, AuditLog.Success, NowMs));
     }
 
-    /// <summary>What an org admin may change, checked in the order of contract A4 after "key not in org".</summary>
-    private KeygateError? OrgAdminGuard(Actor actor, Organization org, ApiKey? key)
+    /// <summary>
+    /// What an org admin may change, in the order of contract A4 after "key not in org". The portal asks the
+    /// same question to decide which buttons to show, so the page and the rule cannot drift apart.
+    /// </summary>
+    public static KeygateError? OrgAdminRefusal(Actor actor, bool subscriptionEnabled, long? expiresAt, bool keyDisabled, long nowMs)
     {
-        if (actor.Kind != ActorKind.OrgAdmin) return KeygateError.AccessDenied;
-        if (actor.Role != AdminRole.SUPER_ADMIN) return KeygateError.AccessDenied;
-        if (!org.SubscriptionEnabled) return KeygateError.SubscriptionRequired;
-        if (org.SubscriptionExpiresAt is { } at && NowMs >= at * 1000) return KeygateError.SubscriptionExpiredConflict;
-        if (key?.DisabledReason is not null) return KeygateError.KeyDisabledConflict;
+        if (actor.Kind != ActorKind.OrgAdmin || actor.Role != AdminRole.SUPER_ADMIN) return KeygateError.AccessDenied;
+        if (!subscriptionEnabled) return KeygateError.SubscriptionRequired;
+        if (expiresAt is { } at && nowMs >= at * 1000) return KeygateError.SubscriptionExpiredConflict;
+        if (keyDisabled) return KeygateError.KeyDisabledConflict;
         return null;
     }
+
+    private KeygateError? OrgAdminGuard(Actor actor, Organization org, ApiKey? key) =>
+        OrgAdminRefusal(actor, org.SubscriptionEnabled, org.SubscriptionExpiresAt, key?.DisabledReason is not null, NowMs);
 
     private ApiKey NewKey(Organization org, KeyType type, Actor actor, Change change)
     {

@@ -25,7 +25,7 @@ public sealed class ApiKeysModel(OrgStateCache orgs, KeyLifecycle lifecycle, Tim
     [BindProperty(SupportsGet = true)] public string? Done { get; set; }
 
     public bool CanChange(KeySnapshot? key) =>
-        Me.Role == AdminRole.SUPER_ADMIN && Org.SubscriptionEnabled && !Org.IsExpired(NowMs) && key?.DisabledReason is null;
+        KeyLifecycle.OrgAdminRefusal(Me, Org.SubscriptionEnabled, Org.ExpiresAt, key?.DisabledReason is not null, NowMs) is null;
 
     /// <summary>The confirmation to show, only for a key that may still be changed that way.</summary>
     public KeySnapshot? Confirming(string action) =>
