@@ -34,6 +34,7 @@ builder.Services.AddScoped<ProviderCaller>();
 builder.Services.AddSandbox();
 builder.Services.AddKeygateErrors();
 builder.Services.AddKeygateWebhooks();
+builder.Services.AddKeygateCluster(keygate);
 builder.Services.AddOpenApi();
 builder.Services.AddPortal();
 builder.Services.ConfigureHttpJsonOptions(o =>

@@ -21,6 +21,10 @@ public sealed class KeygateApp : WebApplicationFactory<Program>
 {
     public static readonly string? PostgresServer = Environment.GetEnvironmentVariable("KEYGATE_TEST_POSTGRES");
     public static bool OnPostgres => !string.IsNullOrEmpty(PostgresServer);
+    /// <summary>A Redis server ("127.0.0.1:6379") for the cluster tests; they need PostgreSQL as well.</summary>
+    public static readonly string? RedisServer = Environment.GetEnvironmentVariable("KEYGATE_TEST_REDIS");
+    public static bool ClusterReady => OnPostgres && !string.IsNullOrEmpty(RedisServer);
+    public const string ClusterSkipReason = "Cluster tests need KEYGATE_TEST_POSTGRES and KEYGATE_TEST_REDIS; the PostgreSQL pass of .ci/run has both.";
 
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
     public string Folder { get; } = Directory.CreateTempSubdirectory("keygate-test-").FullName;
@@ -45,9 +49,36 @@ public sealed class KeygateApp : WebApplicationFactory<Program>
     /// <summary>An app with extra configuration (for the tests that change defaults).</summary>
     public static KeygateApp With(Dictionary<string, string?> settings) => new(settings);
 
-    private KeygateApp(Dictionary<string, string?>? settings, string? reuseFolder = null, string? reusePostgresDatabase = null,
-        string? reuseKek = null, string? reuseOperatorToken = null)
+    /// <summary>
+    /// The first node of a cluster: PostgreSQL plus Redis, under a Redis key prefix of its own so parallel
+    /// tests sharing one Redis server never see each other. Add nodes with <see cref="Peer"/>.
+    /// </summary>
+    public static KeygateApp ClusterNode(Dictionary<string, string?>? settings = null, string? redis = null)
     {
+        Assert.SkipUnless(ClusterReady, ClusterSkipReason);
+        var all = new Dictionary<string, string?>
+        {
+            ["Keygate:Redis:Configuration"] = redis ?? RedisServer,
+            ["Keygate:Redis:Prefix"] = "kgt" + Guid.NewGuid().ToString("N")[..12] + ":",
+        };
+        foreach (var (k, v) in settings ?? []) all[k] = v;
+        return new KeygateApp(all);
+    }
+
+    /// <summary>Another node on the same database, Redis prefix, KEK, operator token and clock.</summary>
+    public static KeygateApp Peer(KeygateApp first, Dictionary<string, string?>? settings = null)
+    {
+        var all = new Dictionary<string, string?>(first._settings);
+        foreach (var (k, v) in settings ?? []) all[k] = v;
+        var peer = new KeygateApp(all, null, first.PostgresDatabase, first.Kek, first.OperatorToken, first.Clock);
+        peer._ownsDatabase = false;
+        return peer;
+    }
+
+    private KeygateApp(Dictionary<string, string?>? settings, string? reuseFolder = null, string? reusePostgresDatabase = null,
+        string? reuseKek = null, string? reuseOperatorToken = null, FakeTimeProvider? clock = null)
+    {
+        if (clock is not null) Clock = clock;
         if (reuseFolder is not null) Folder = reuseFolder;
         if (reuseKek is not null) _kek = reuseKek;
         if (reuseOperatorToken is not null) OperatorToken = reuseOperatorToken;

@@ -25,6 +25,7 @@ public sealed class KeygateOptions
     public MetricsOptions Metrics { get; set; } = new();
     public SandboxOptions Sandbox { get; set; } = new();
     public WebhookOptions Webhooks { get; set; } = new();
+    public RedisOptions Redis { get; set; } = new();
 }
 
 public sealed class DatabaseOptions
@@ -87,4 +88,19 @@ public sealed class WebhookOptions
     public string? OperatorSecret { get; set; }
     /// <summary>Lets deliveries reach loopback and private addresses; for tests and closed networks only.</summary>
     public bool AllowPrivateNetworks { get; set; }
+}
+
+public sealed class RedisOptions
+{
+    /// <summary>
+    /// A StackExchange.Redis configuration string ("host:6379,password=…"). Set, it makes the node one of a
+    /// cluster: counters and change notification go through Redis. Empty (the default) is a single node.
+    /// </summary>
+    public string? Configuration { get; set; }
+    /// <summary>Prepended to every Redis key, so several Keygate deployments (or test runs) can share one Redis.</summary>
+    public string Prefix { get; set; } = "keygate:";
+    /// <summary>How long one Redis call may take before the node treats Redis as unreachable and uses the database.</summary>
+    public int TimeoutMilliseconds { get; set; } = 250;
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(Configuration);
 }

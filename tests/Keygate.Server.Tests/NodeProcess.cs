@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Keygate.Tests;
+
+/// <summary>
+/// A Keygate server as a real operating-system process (the Release or Debug build the tests were built
+/// with), for what an in-process host cannot show: several nodes behind nginx, and a node killed mid-change.
+/// Configuration goes in as environment variables (Keygate__Redis__Configuration=…).
+/// </summary>
+public sealed class NodeProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    public ConcurrentQueue<string> Output { get; } = new();
+    public int Port { get; }
+    public Uri Address => new($"http://127.0.0.1:{Port}/");
+
+    private NodeProcess(Process process, int port) => (_process, Port) = (process, port);
+
+    /// <summary>The server's build output that sits beside this test build (same configuration).</summary>
+    public static string ServerDll
+    {
+        get
+        {
+            var testBin = new DirectoryInfo(AppContext.BaseDirectory); // …/tests/Keygate.Server.Tests/bin/<Config>/net10.0/
+            var configuration = testBin.Parent!.Name;
+            var root = testBin;
+            while (root is not null && !File.Exists(Path.Combine(root.FullName, "Keygate.slnx"))) root = root.Parent;
+            if (root is null) throw new InvalidOperationException("Keygate.slnx not found above " + AppContext.BaseDirectory);
+            return Path.Combine(root.FullName, "src", "Keygate.Server", "bin", configuration, "net10.0", "Keygate.Server.dll");
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>Starts a node and waits until /healthz answers (at most 60 s).</summary>
+    public static async Task<NodeProcess> StartAsync(IDictionary<string, string> environment, int? port = null)
+    {
+        var p = port ?? FreePort();
+        var dll = ServerDll;
+        var info = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { dll, "--urls", $"http://127.0.0.1:{p}" },
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (k, v) in environment) info.Environment[k] = v;
+        var process = Process.Start(info)!;
+        var node = new NodeProcess(process, p);
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) node.Output.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) node.Output.Enqueue(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"Keygate node exited with {process.ExitCode}:\n" + string.Join('\n', node.Output));
+            try
+            {
+                if ((await http.GetAsync(node.Address + "healthz")).IsSuccessStatusCode) return node;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(200);
+        }
+        await node.DisposeAsync();
+        throw new TimeoutException("Keygate node did not answer /healthz within 60 s:\n" + string.Join('\n', node.Output));
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>SIGKILL: no shutdown hook runs, exactly like a crashed machine.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(10_000);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Kill();
+        await Task.CompletedTask;
+        _process.Dispose();
+    }
+}
