@@ -38,7 +38,7 @@ public class HotPathBenchmarks
         _usage = new MemoryUsageCounter(scopes, NullLogger<MemoryUsageCounter>.Instance);
         var orgs = new OrgStateCache(scopes, _vault);
         var now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
-        orgs.Publish(new OrgSnapshot(1, null, "Bench", "http://x", true, null, false, _limits, 1,
+        orgs.Publish(new OrgSnapshot(1, null, "Bench", "http://x", true, null, false, _limits, 1, 0,
             new KeySnapshot(1, KeyType.CLOUD_SERVICE, Key, 1, 1, null, null, now, 1, "admin"), null));
         _sessionId = SessionStore.NewId();
         _sessions.Add(new SessionEntry(SessionStore.Hash(_sessionId), 1, 1, "admin", AdminRole.SUPER_ADMIN, 1, 1, now, now, "127.0.0.1"));

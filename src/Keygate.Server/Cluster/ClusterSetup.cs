@@ -14,6 +14,8 @@ public static class ClusterSetup
         if (!DatabaseSetup.IsPostgres(o))
             throw new InvalidOperationException("Keygate:Redis is for several nodes, which need Keygate:Database:Provider=Postgres.");
         services.AddSingleton<RedisLink>();
+        services.AddSingleton<SharedVersions>();
+        services.AddHostedService(sp => sp.GetRequiredService<SharedVersions>());
         return services;
     }
 }

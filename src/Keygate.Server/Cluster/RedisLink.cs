@@ -29,10 +29,19 @@ public sealed class RedisLink : IAsyncDisposable
         config.BacklogPolicy = BacklogPolicy.FailFast;
         config.ReconnectRetryPolicy = new LinearRetry(250);
         config.ClientName = "keygate";
+        // Only for INFO (the run id that tells a restarted Redis apart); Keygate sends no other admin command.
+        config.AllowAdmin = true;
         _mux = ConnectionMultiplexer.Connect(config);
-        _mux.ConnectionFailed += (_, e) => _log.LogWarning("Redis connection lost ({FailureType}); using the database until it is back", e.FailureType);
+        _mux.ConnectionFailed += (_, e) =>
+        {
+            _log.LogWarning("Redis connection lost ({FailureType}); using the database until it is back", e.FailureType);
+            ConnectionLost?.Invoke();
+        };
         _mux.ConnectionRestored += (_, _) => _log.LogInformation("Redis connection restored");
     }
+
+    /// <summary>Raised when the connection drops: whatever Redis answers after it may come from a restarted server.</summary>
+    public event Action? ConnectionLost;
 
     /// <summary>Every key Keygate writes starts with this.</summary>
     public string Prefix { get; }

@@ -20,6 +20,7 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<WebhookEvent> WebhookEvents => Set<WebhookEvent>();
     public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<ClusterState> ClusterStates => Set<ClusterState>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -115,6 +116,13 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
             e.HasIndex(x => new { x.DeliveredAtMs, x.GaveUp, x.NextAttemptAtMs });
             e.HasIndex(x => x.WebhookEventId);
             e.HasOne<WebhookEvent>().WithMany().HasForeignKey(x => x.WebhookEventId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        b.Entity<ClusterState>(e =>
+        {
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.Property(x => x.RedisRunId).HasMaxLength(64);
+            e.HasData(new ClusterState { Id = 1, Epoch = 1 });
         });
 
         b.Entity<ProviderToken>(e =>

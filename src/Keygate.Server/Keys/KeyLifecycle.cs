@@ -323,7 +323,7 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
 
             foreach (var step in change.AfterCommit) await step();
             var snapshot = OrgSnapshot.From(org, vault);
-            cache.Publish(snapshot);
+            await cache.PublishEverywhereAsync(snapshot);
             metrics.Count("changes_total", "action", action);
             return snapshot;
         }

@@ -14,7 +14,7 @@ public sealed record KeySnapshot(
 public sealed record OrgSnapshot(
     long OrgId, long? ServiceProviderId, string Name, string BaseUrl,
     bool SubscriptionEnabled, long? ExpiresAt, bool EndSessionsOnKeyChange, OrgLimits Limits,
-    long StateVersion, KeySnapshot? Cloud, KeySnapshot? Sandbox)
+    long StateVersion, long SessionsEndedVersion, KeySnapshot? Cloud, KeySnapshot? Sandbox)
 {
     /// <summary>Expired iff now ≥ expiresAt (epoch seconds); null never expires.</summary>
     public bool IsExpired(long nowMs) => ExpiresAt is { } at && nowMs >= at * 1000;
@@ -36,7 +36,7 @@ public sealed record OrgSnapshot(
                 k.DisabledReason, k.DisabledByKind, k.LastModifiedAtMs, k.LastModifiedById, k.LastModifiedByName)
             : null;
         return new OrgSnapshot(org.Id, org.ServiceProviderId, org.Name, org.BaseUrl, org.SubscriptionEnabled,
-            org.SubscriptionExpiresAt, org.EndSessionsOnKeyChange, org.Limits.Clone(), org.StateVersion,
+            org.SubscriptionExpiresAt, org.EndSessionsOnKeyChange, org.Limits.Clone(), org.StateVersion, org.SessionsEndedVersion,
             Build(KeyType.CLOUD_SERVICE), Build(KeyType.SANDBOX_SUBMISSION));
     }
 }

@@ -109,7 +109,7 @@ public static class LegacyAuthApi
         db.AuditEvents.Add(AuditLog.Event(actor, org.OrgId, "session.login", key.Id, AuditLog.Success, nowMs));
         await db.SaveChangesAsync();
         sessions.Add(new SessionEntry(row.IdHash, org.OrgId, account.Id, account.Username, account.Role, key.Id,
-            key.Version, nowMs, nowMs, row.ClientAddress));
+            key.Version, nowMs, nowMs, row.ClientAddress) { VerifiedVersion = org.StateVersion });
 
         // Clients read the id with the regex JSESSIONID=(.*?); so this must be the first Set-Cookie.
         var secure = http.Request.IsHttps ? "; Secure" : "";
@@ -140,7 +140,7 @@ public static class LegacyAuthApi
     /// <summary>Always 204: logging out twice, or with no session, is not an error.</summary>
     private static async Task<NoContent> Logout(HttpContext http, SessionStore sessions, TimeProvider clock)
     {
-        if (SessionGate.SessionId(http.Request) is { } id && sessions.Find(id) is { } s)
+        if (SessionGate.SessionId(http.Request) is { } id && await sessions.FindAsync(id, http.RequestAborted) is { } s)
         {
             var actor = new Actor(ActorKind.OrgAdmin, s.AccountId, s.Username, ClientAddress.Of(http));
             await sessions.EndAsync(s, AuditLog.Event(actor, s.OrganizationId, "session.logout", s.KeyId, AuditLog.Success,

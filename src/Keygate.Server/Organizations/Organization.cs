@@ -25,6 +25,11 @@ public sealed class Organization
     /// changes per org, and it orders the snapshots in <see cref="OrgStateCache"/> so an older one never wins.
     /// </summary>
     public long StateVersion { get; set; }
+    /// <summary>
+    /// The StateVersion at which sessions of the org were last ended one by one (logout, end all). A node
+    /// of a cluster re-checks a cached session against the database when this is newer than its check.
+    /// </summary>
+    public long SessionsEndedVersion { get; set; }
     public long CreatedAtMs { get; set; }
     public List<ApiKey> Keys { get; set; } = [];
 }

@@ -104,7 +104,7 @@ public static class ProviderOrganizationsApi
             return ErrorResponses.Problem(taken); // the transaction is rolled back with the org
         await tx.CommitAsync();
         var snapshot = OrgSnapshot.From(org, vault);
-        orgs.Publish(snapshot);
+        await orgs.PublishEverywhereAsync(snapshot);
         return TypedResults.Created($"/provider/v1/organizations/{org.Id}", OrganizationView.From(snapshot, now));
     }
 

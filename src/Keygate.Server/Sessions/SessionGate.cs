@@ -37,10 +37,10 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
     public async ValueTask<KeygateError?> CheckAsync(HttpContext http, LegacyCaller caller)
     {
         var id = SessionId(http.Request);
-        var session = id is null ? null : sessions.Find(id);
+        var session = id is null ? null : await sessions.FindAsync(id, http.RequestAborted);
         if (session is null) return SessionNotValid;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        if (sessions.IsIdle(session, now))
+        if (sessions.IsIdle(session, now) && await sessions.IdleEverywhereAsync(session, now, http.RequestAborted))
         {
             await sessions.EndAsync(session);
             return SessionNotValid;
@@ -53,6 +53,8 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
             sessions.Forget(session);
             return SessionNotValid;
         }
+        // On a cluster: another node ended sessions of this org (a logout, "end all") since this one looked.
+        if (!await sessions.StillLiveAsync(session, org, http.RequestAborted)) return SessionNotValid;
         // Refused requests leave the session as it is: it works again after enable or renewal.
         if (key.DisabledReason is not null) return KeyDisabled;
         if (!org.SubscriptionEnabled) return KeygateError.SubscriptionRequired;

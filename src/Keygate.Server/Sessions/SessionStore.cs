@@ -25,15 +25,20 @@ public sealed class SessionEntry(byte[] idHash, long orgId, long accountId, stri
     internal long PersistedLastSeenMs = lastSeenMs;
     public long LastSeenMs => Interlocked.Read(ref _lastSeenMs);
     public void Touch(long nowMs) => Interlocked.Exchange(ref _lastSeenMs, nowMs);
+    /// <summary>On a cluster node: the org's StateVersion when this session was last found in the database.</summary>
+    internal long VerifiedVersion;
 }
 
 /// <summary>
 /// Live legacy sessions, held in memory and mirrored in the database (so a restart keeps them). The
 /// session id is only ever stored as its SHA-256; in memory the first 128 bits of that hash are the key,
 /// which keeps lookups allocation-free.
+/// On a cluster node (<paramref name="shared"/> set) the database is the shared truth: a session opened on
+/// another node is loaded from it on first use, and ending sessions bumps the org's version so every other
+/// node re-checks its copies before it accepts them again.
 /// </summary>
-public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock, IOptions<KeygateOptions> options, ILogger<SessionStore> log)
-    : BackgroundService
+public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock, IOptions<KeygateOptions> options, ILogger<SessionStore> log,
+    SharedVersions? shared = null) : BackgroundService
 {
     private readonly ConcurrentDictionary<UInt128, SessionEntry> _sessions = new();
     private long IdleMs => options.Value.SessionIdleMinutes * 60_000L;
@@ -46,17 +51,85 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
 
     public void Add(SessionEntry entry) => _sessions[KeyOf(entry.IdHash)] = entry;
 
+    /// <summary>The session in this node's memory (the hot path's allocation-free lookup).</summary>
     public SessionEntry? Find(ReadOnlySpan<char> id)
     {
-        if (id.Length is 0 or > 128) return null;
+        Span<byte> hash = stackalloc byte[32];
+        return HashOf(id, hash) && _sessions.TryGetValue(KeyOf(hash), out var e) ? e : null;
+    }
+
+    /// <summary>The session in memory, or on a cluster node also one that another node opened.</summary>
+    public ValueTask<SessionEntry?> FindAsync(ReadOnlySpan<char> id, CancellationToken ct = default)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        if (!HashOf(id, hash)) return default;
+        if (_sessions.TryGetValue(KeyOf(hash), out var e)) return ValueTask.FromResult<SessionEntry?>(e);
+        return shared is null ? default : new(LoadOneAsync(hash.ToArray(), ct));
+    }
+
+    private static bool HashOf(ReadOnlySpan<char> id, Span<byte> hash)
+    {
+        if (id.Length is 0 or > 128) return false;
         Span<byte> ascii = stackalloc byte[id.Length];
         for (var i = 0; i < id.Length; i++) ascii[i] = (byte)(id[i] < 128 ? id[i] : '?');
-        Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(ascii, hash);
-        return _sessions.TryGetValue(KeyOf(hash), out var e) ? e : null;
+        return true;
+    }
+
+    private async Task<SessionEntry?> LoadOneAsync(byte[] hash, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        // The org's version is read in the same statement, so a later "end" is seen as newer than this check.
+        var r = await db.LegacySessions.AsNoTracking().Where(s => s.IdHash == hash)
+            .Join(db.Accounts, s => s.AccountId, a => a.Id, (s, a) => new { s, a.Username, a.Role })
+            .Join(db.Organizations, x => x.s.OrganizationId, o => o.Id, (x, o) => new { x.s, x.Username, x.Role, o.StateVersion })
+            .FirstOrDefaultAsync(ct);
+        if (r is null) return null;
+        var entry = new SessionEntry(r.s.IdHash, r.s.OrganizationId, r.s.AccountId, r.Username, r.Role, r.s.KeyId,
+            r.s.KeyVersion, r.s.CreatedAtMs, r.s.LastSeenAtMs, r.s.ClientAddress) { VerifiedVersion = r.StateVersion };
+        if (IsIdle(entry, clock.GetUtcNow().ToUnixTimeMilliseconds())) return null;
+        return _sessions.GetOrAdd(KeyOf(hash), entry);
+    }
+
+    /// <summary>
+    /// On a cluster node: is a session this node holds still in the database, now that the org says sessions
+    /// were ended since it last looked? <paramref name="orgVersion"/> must have been read before this call.
+    /// </summary>
+    public async ValueTask<bool> StillLiveAsync(SessionEntry e, OrgSnapshot org, CancellationToken ct)
+    {
+        if (shared is null || e.VerifiedVersion >= org.SessionsEndedVersion) return true;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        if (!await db.LegacySessions.AnyAsync(s => s.IdHash == e.IdHash, ct))
+        {
+            Forget(e);
+            return false;
+        }
+        e.VerifiedVersion = org.StateVersion;
+        return true;
     }
 
     public bool IsIdle(SessionEntry e, long nowMs) => nowMs - e.LastSeenMs >= IdleMs;
+
+    /// <summary>
+    /// Idle as far as every node knows? On a cluster node another node may have used the session: the
+    /// database's last-seen (written at least once a minute) is taken into account before giving up on it.
+    /// </summary>
+    public async ValueTask<bool> IdleEverywhereAsync(SessionEntry e, long nowMs, CancellationToken ct)
+    {
+        if (!IsIdle(e, nowMs)) return false;
+        if (shared is null) return true;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var seen = await db.LegacySessions.Where(s => s.IdHash == e.IdHash).Select(s => (long?)s.LastSeenAtMs).FirstOrDefaultAsync(ct);
+        if (seen is { } ms && ms > e.LastSeenMs)
+        {
+            e.Touch(ms);
+            e.PersistedLastSeenMs = ms;
+        }
+        return IsIdle(e, nowMs);
+    }
 
     /// <summary>Ends a session in memory at once and in the database right after.</summary>
     public async Task EndAsync(SessionEntry e, AuditEvent? audit = null)
@@ -71,7 +144,9 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
             db.AuditEvents.Add(audit);
             await db.SaveChangesAsync();
         }
+        var version = await SessionsEndedAsync(db, e.OrganizationId);
         await tx.CommitAsync();
+        await PublishAsync(e.OrganizationId, version);
     }
 
     /// <summary>
@@ -80,21 +155,55 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
     /// </summary>
     public async Task<int> EndAllAsync(long orgId, AuditEvent audit)
     {
-        var ended = OfOrganization(orgId).Where(e => _sessions.TryRemove(KeyOf(e.IdHash), out _)).ToList();
-        audit.Detail = $"count={ended.Count}";
+        var ended = _sessions.Values.Where(s => s.OrganizationId == orgId && _sessions.TryRemove(KeyOf(s.IdHash), out _)).Count();
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         await using var tx = await db.Database.BeginTransactionAsync();
-        await db.LegacySessions.Where(s => s.OrganizationId == orgId).ExecuteDeleteAsync();
+        var deleted = await db.LegacySessions.Where(s => s.OrganizationId == orgId).ExecuteDeleteAsync();
+        // On a cluster the rows say how many there were; other nodes' sessions are among them.
+        audit.Detail = $"count={(shared is null ? ended : deleted)}";
         db.AuditEvents.Add(audit);
         await db.SaveChangesAsync();
+        var version = await SessionsEndedAsync(db, orgId);
         await tx.CommitAsync();
-        return ended.Count;
+        await PublishAsync(orgId, version);
+        return shared is null ? ended : deleted;
     }
+
+    /// <summary>On a cluster node, marks the org's sessions as changed, in the caller's transaction; returns the new version.</summary>
+    private async Task<long> SessionsEndedAsync(AppDbContext db, long orgId)
+    {
+        if (shared is null) return 0;
+        await db.Organizations.Where(o => o.Id == orgId).ExecuteUpdateAsync(u => u
+            .SetProperty(o => o.StateVersion, o => o.StateVersion + 1)
+            .SetProperty(o => o.SessionsEndedVersion, o => o.StateVersion + 1));
+        return await db.Organizations.Where(o => o.Id == orgId).Select(o => o.StateVersion).FirstAsync();
+    }
+
+    private Task PublishAsync(long orgId, long version) => shared?.PublishAsync(orgId, version) ?? Task.CompletedTask;
 
     public void Forget(SessionEntry e) => _sessions.TryRemove(KeyOf(e.IdHash), out _);
 
-    public IEnumerable<SessionEntry> OfOrganization(long orgId) => _sessions.Values.Where(s => s.OrganizationId == orgId);
+    /// <summary>The org's live sessions: this node's, or on a cluster node every node's (from the database).</summary>
+    public async Task<List<SessionEntry>> LiveOfAsync(long orgId, long nowMs, CancellationToken ct = default)
+    {
+        var here = _sessions.Values.Where(s => s.OrganizationId == orgId).ToDictionary(s => KeyOf(s.IdHash));
+        if (shared is not null)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+            var rows = await db.LegacySessions.AsNoTracking().Where(s => s.OrganizationId == orgId && s.LastSeenAtMs > nowMs - IdleMs)
+                .Join(db.Accounts, s => s.AccountId, a => a.Id, (s, a) => new { s, a.Username, a.Role }).ToListAsync(ct);
+            foreach (var r in rows)
+            {
+                var entry = new SessionEntry(r.s.IdHash, r.s.OrganizationId, r.s.AccountId, r.Username, r.Role, r.s.KeyId,
+                    r.s.KeyVersion, r.s.CreatedAtMs, r.s.LastSeenAtMs, r.s.ClientAddress);
+                // This node's last-seen is fresher than the database's when it served the session itself.
+                if (!here.TryGetValue(KeyOf(r.s.IdHash), out var mine) || mine.LastSeenMs < entry.LastSeenMs) here[KeyOf(r.s.IdHash)] = entry;
+            }
+        }
+        return here.Values.Where(s => !IsIdle(s, nowMs)).OrderBy(s => s.CreatedAtMs).ToList();
+    }
 
     private static UInt128 KeyOf(ReadOnlySpan<byte> hash) =>
         new(BinaryPrimitives.ReadUInt64LittleEndian(hash), BinaryPrimitives.ReadUInt64LittleEndian(hash[8..]));
@@ -150,8 +259,10 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
         if (idle.Count == 0 && touched.Count == 0) return;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        // A row goes only when the database agrees it is idle: another node may have used it since.
+        var cutoff = now - IdleMs;
         foreach (var chunk in idle.Chunk(500))
-            await db.LegacySessions.Where(s => chunk.Contains(s.IdHash)).ExecuteDeleteAsync(ct);
+            await db.LegacySessions.Where(s => chunk.Contains(s.IdHash) && s.LastSeenAtMs <= cutoff).ExecuteDeleteAsync(ct);
         foreach (var e in touched)
         {
             var seen = e.LastSeenMs;

@@ -200,6 +200,30 @@ namespace Keygate.Data.Migrations.Postgres
                     b.ToTable("AuditEvents");
                 });
 
+            modelBuilder.Entity("Keygate.ClusterState", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Epoch")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("RedisRunId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ClusterStates");
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            Epoch = 1L
+                        });
+                });
+
             modelBuilder.Entity("Keygate.LegacySession", b =>
                 {
                     b.Property<byte[]>("IdHash")
@@ -290,6 +314,9 @@ namespace Keygate.Data.Migrations.Postgres
                         .HasColumnType("character varying(200)");
 
                     b.Property<long?>("ServiceProviderId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("SessionsEndedVersion")
                         .HasColumnType("bigint");
 
                     b.Property<long>("StateVersion")

@@ -188,6 +188,30 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("AuditEvents");
                 });
 
+            modelBuilder.Entity("Keygate.ClusterState", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Epoch")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RedisRunId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ClusterStates");
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            Epoch = 1L
+                        });
+                });
+
             modelBuilder.Entity("Keygate.LegacySession", b =>
                 {
                     b.Property<byte[]>("IdHash")
@@ -276,6 +300,9 @@ namespace Keygate.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<long?>("ServiceProviderId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SessionsEndedVersion")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("StateVersion")

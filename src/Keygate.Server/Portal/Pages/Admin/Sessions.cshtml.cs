@@ -43,7 +43,7 @@ public sealed class SessionsModel(OrgStateCache orgs, SessionStore sessions, Key
         if (await orgs.GetAsync(Me.OrganizationId!.Value, HttpContext.RequestAborted) is not { } org) return false;
         Org = org;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        Live = sessions.OfOrganization(org.OrgId).Where(s => !sessions.IsIdle(s, now)).OrderBy(s => s.CreatedAtMs).ToList();
+        Live = await sessions.LiveOfAsync(org.OrgId, now, HttpContext.RequestAborted);
         return true;
     }
 

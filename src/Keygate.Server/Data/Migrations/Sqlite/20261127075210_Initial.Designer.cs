@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Keygate.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteDbContext))]
-    [Migration("20261127052731_Initial")]
+    [Migration("20261127075210_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -191,6 +191,30 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("AuditEvents");
                 });
 
+            modelBuilder.Entity("Keygate.ClusterState", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Epoch")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RedisRunId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ClusterStates");
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            Epoch = 1L
+                        });
+                });
+
             modelBuilder.Entity("Keygate.LegacySession", b =>
                 {
                     b.Property<byte[]>("IdHash")
@@ -279,6 +303,9 @@ namespace Keygate.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<long?>("ServiceProviderId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SessionsEndedVersion")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("StateVersion")

@@ -32,6 +32,19 @@ namespace Keygate.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "ClusterStates",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false),
+                    Epoch = table.Column<long>(type: "INTEGER", nullable: false),
+                    RedisRunId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ClusterStates", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "LegacySessions",
                 columns: table => new
                 {
@@ -137,6 +150,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     Limits_HeavyPerHour = table.Column<int>(type: "INTEGER", nullable: false),
                     Limits_SandboxDailyQuota = table.Column<int>(type: "INTEGER", nullable: false),
                     StateVersion = table.Column<long>(type: "INTEGER", nullable: false),
+                    SessionsEndedVersion = table.Column<long>(type: "INTEGER", nullable: false),
                     CreatedAtMs = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
@@ -294,6 +308,11 @@ namespace Keygate.Data.Migrations.Sqlite
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            migrationBuilder.InsertData(
+                table: "ClusterStates",
+                columns: new[] { "Id", "Epoch", "RedisRunId" },
+                values: new object[] { 1, 1L, null });
+
             migrationBuilder.CreateIndex(
                 name: "IX_Accounts_NormalizedUsername",
                 table: "Accounts",
@@ -397,6 +416,9 @@ namespace Keygate.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "AuditEvents");
+
+            migrationBuilder.DropTable(
+                name: "ClusterStates");
 
             migrationBuilder.DropTable(
                 name: "LegacySessions");

@@ -34,6 +34,19 @@ namespace Keygate.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "ClusterStates",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false),
+                    Epoch = table.Column<long>(type: "bigint", nullable: false),
+                    RedisRunId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ClusterStates", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "LegacySessions",
                 columns: table => new
                 {
@@ -139,6 +152,7 @@ namespace Keygate.Data.Migrations.Postgres
                     Limits_HeavyPerHour = table.Column<int>(type: "integer", nullable: false),
                     Limits_SandboxDailyQuota = table.Column<int>(type: "integer", nullable: false),
                     StateVersion = table.Column<long>(type: "bigint", nullable: false),
+                    SessionsEndedVersion = table.Column<long>(type: "bigint", nullable: false),
                     CreatedAtMs = table.Column<long>(type: "bigint", nullable: false)
                 },
                 constraints: table =>
@@ -296,6 +310,11 @@ namespace Keygate.Data.Migrations.Postgres
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            migrationBuilder.InsertData(
+                table: "ClusterStates",
+                columns: new[] { "Id", "Epoch", "RedisRunId" },
+                values: new object[] { 1, 1L, null });
+
             migrationBuilder.CreateIndex(
                 name: "IX_Accounts_NormalizedUsername",
                 table: "Accounts",
@@ -399,6 +418,9 @@ namespace Keygate.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "AuditEvents");
+
+            migrationBuilder.DropTable(
+                name: "ClusterStates");
 
             migrationBuilder.DropTable(
                 name: "LegacySessions");

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Keygate.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresDbContext))]
-    [Migration("20261127052744_Initial")]
+    [Migration("20261127075215_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -203,6 +203,30 @@ namespace Keygate.Data.Migrations.Postgres
                     b.ToTable("AuditEvents");
                 });
 
+            modelBuilder.Entity("Keygate.ClusterState", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Epoch")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("RedisRunId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ClusterStates");
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            Epoch = 1L
+                        });
+                });
+
             modelBuilder.Entity("Keygate.LegacySession", b =>
                 {
                     b.Property<byte[]>("IdHash")
@@ -293,6 +317,9 @@ namespace Keygate.Data.Migrations.Postgres
                         .HasColumnType("character varying(200)");
 
                     b.Property<long?>("ServiceProviderId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("SessionsEndedVersion")
                         .HasColumnType("bigint");
 
                     b.Property<long>("StateVersion")
