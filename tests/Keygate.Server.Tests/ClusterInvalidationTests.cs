@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using static Keygate.Tests.Scenario;
 
 namespace Keygate.Tests;
@@ -146,6 +148,42 @@ public sealed class ClusterInvalidationTests
         await redis.RestartAsync();
         await WaitTrustedAsync(a, b);
         Assert.Equal(0, await ChangeLoopAsync(a, b, org, key, 10));
+    }
+
+    /// <summary>
+    /// A node killed between its commit and its publish: the change is in the database but Redis never got
+    /// its version. The request never returned, so nothing was promised yet; still, every node must see the
+    /// change within seconds, not at the org's next change. Simulated by committing a disable straight into
+    /// the database, the way that writer's transaction would have.
+    /// </summary>
+    [Fact]
+    public async Task A_change_committed_by_a_writer_that_died_before_publishing_reaches_every_node_within_seconds()
+    {
+        using var a = KeygateApp.ClusterNode();
+        using var b = KeygateApp.Peer(a);
+        var (org, key) = await NewOrgAsync(a);
+        await WaitTrustedAsync(a, b);
+        var onB = await SessionOnAsync(b, org, key);
+        await (await CallAsync(b, onB)).AssertOk();
+
+        using (var scope = a.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+            await using var tx = await db.Database.BeginTransactionAsync();
+            await db.ApiKeys.Where(k => k.Id == org.KeyId).ExecuteUpdateAsync(u => u
+                .SetProperty(k => k.DisabledReason, DisabledReason.OTHER).SetProperty(k => k.DisabledByKind, DisablerKind.Operator));
+            await db.Organizations.Where(o => o.Id == org.Id).ExecuteUpdateAsync(u => u
+                .SetProperty(o => o.StateVersion, o => o.StateVersion + 1).SetProperty(o => o.StateChangedAtMs, a.NowMs));
+            await tx.CommitAsync();
+        }
+
+        var clock = Stopwatch.StartNew();
+        while ((await CallAsync(b, onB)).IsSuccessStatusCode)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), "node B still accepts the key 15 s after the disable was committed");
+            await Task.Delay(100);
+        }
+        await (await CallAsync(b, onB)).AssertError(HttpStatusCode.Forbidden, "API_KEY_DISABLED");
     }
 
     private static async Task WaitTrustedAsync(params KeygateApp[] nodes)

@@ -24,6 +24,8 @@ public sealed class SharedVersions : BackgroundService
     private static readonly TimeSpan Margin = TimeSpan.FromMilliseconds(300);
     private static readonly TimeSpan VerifyEvery = TimeSpan.FromMilliseconds(400);
     private static readonly TimeSpan VersionTtl = TimeSpan.FromDays(1);
+    // How far back the re-announcement looks: wider than any commit-to-publish gap, plus clock skew between nodes.
+    private const long RepublishWindowMs = 15_000;
 
     // KEYS[1] = epoch key; ARGV = prefix, org id, version. Writes into the epoch Redis says is current, so
     // the nodes that trust Redis (they checked that same epoch) all see it. 0 = Redis has no epoch.
@@ -66,9 +68,11 @@ public sealed class SharedVersions : BackgroundService
     private long _dbEpochSeen = -1;
     private long _dbEpochSeenAt;
 
-    public SharedVersions(RedisLink redis, IServiceScopeFactory scopes, KeygateMetrics metrics, ILogger<SharedVersions> log)
+    private readonly TimeProvider _clock;
+
+    public SharedVersions(RedisLink redis, IServiceScopeFactory scopes, KeygateMetrics metrics, TimeProvider clock, ILogger<SharedVersions> log)
     {
-        (_redis, _scopes, _metrics, _log) = (redis, scopes, metrics, log);
+        (_redis, _scopes, _metrics, _clock, _log) = (redis, scopes, metrics, clock, log);
         _epochKey = redis.Key("epoch");
         // A lost connection may come back to a restarted Redis: stop believing it before the next command.
         redis.ConnectionLost += Distrust;
@@ -149,6 +153,7 @@ public sealed class SharedVersions : BackgroundService
             try
             {
                 await VerifyAsync(stoppingToken);
+                if (Trusted) await RepublishRecentAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
             catch (Exception e)
@@ -159,6 +164,22 @@ public sealed class SharedVersions : BackgroundService
             try { await Task.Delay(VerifyEvery, stoppingToken); }
             catch (OperationCanceledException) { return; }
         }
+    }
+
+    /// <summary>
+    /// A writer that died between its commit and its publish (a killed node) left a version Redis never got:
+    /// its request never returned, but the change is there. Every node re-announces the versions that moved in
+    /// the last seconds, so such a change reaches every node within one round instead of at the org's next change.
+    /// </summary>
+    internal async Task RepublishRecentAsync(CancellationToken ct)
+    {
+        var since = _clock.GetUtcNow().ToUnixTimeMilliseconds() - RepublishWindowMs;
+        await using var scope = _scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var recent = await db.Organizations.AsNoTracking().Where(o => o.StateChangedAtMs >= since)
+            .Select(o => new { o.Id, o.StateVersion }).ToListAsync(ct);
+        await Task.WhenAll(recent.Select(o => _redis.Db.ScriptEvaluateAsync(PublishScript, [_epochKey],
+            [_redis.Prefix, o.Id, o.StateVersion, _ttlSeconds])));
     }
 
     /// <summary>

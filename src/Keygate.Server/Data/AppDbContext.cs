@@ -36,6 +36,7 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
             e.Property(x => x.StateVersion).IsConcurrencyToken();
             e.HasIndex(x => x.ServiceProviderId);
             e.HasIndex(x => new { x.SubscriptionEnabled, x.SubscriptionExpiresAt });
+            e.HasIndex(x => x.StateChangedAtMs);
             e.HasOne<ServiceProvider>().WithMany().HasForeignKey(x => x.ServiceProviderId).OnDelete(DeleteBehavior.Restrict);
             e.OwnsOne(x => x.Limits);
             e.HasMany(x => x.Keys).WithOne().HasForeignKey(k => k.OrganizationId).OnDelete(DeleteBehavior.Cascade);

@@ -293,6 +293,7 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
             if (change.NoOp) return OrgSnapshot.From(org, vault);
 
             org.StateVersion++;
+            org.StateChangedAtMs = NowMs;
             var audit = AuditLog.Event(actor, orgId, action, keyId, AuditLog.Success, NowMs, change.Detail);
             db.AuditEvents.Add(audit);
             try

@@ -30,6 +30,8 @@ public sealed class Organization
     /// of a cluster re-checks a cached session against the database when this is newer than its check.
     /// </summary>
     public long SessionsEndedVersion { get; set; }
+    /// <summary>When StateVersion last moved; lets cluster nodes re-announce recent versions a dead writer never published.</summary>
+    public long StateChangedAtMs { get; set; }
     public long CreatedAtMs { get; set; }
     public List<ApiKey> Keys { get; set; } = [];
 }

@@ -174,8 +174,10 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
     private async Task<long> SessionsEndedAsync(AppDbContext db, long orgId)
     {
         if (shared is null) return 0;
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await db.Organizations.Where(o => o.Id == orgId).ExecuteUpdateAsync(u => u
             .SetProperty(o => o.StateVersion, o => o.StateVersion + 1)
+            .SetProperty(o => o.StateChangedAtMs, now)
             .SetProperty(o => o.SessionsEndedVersion, o => o.StateVersion + 1));
         return await db.Organizations.Where(o => o.Id == orgId).Select(o => o.StateVersion).FirstAsync();
     }

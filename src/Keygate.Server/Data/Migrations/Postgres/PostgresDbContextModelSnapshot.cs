@@ -319,6 +319,9 @@ namespace Keygate.Data.Migrations.Postgres
                     b.Property<long>("SessionsEndedVersion")
                         .HasColumnType("bigint");
 
+                    b.Property<long>("StateChangedAtMs")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("StateVersion")
                         .IsConcurrencyToken()
                         .HasColumnType("bigint");
@@ -332,6 +335,8 @@ namespace Keygate.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("ServiceProviderId");
+
+                    b.HasIndex("StateChangedAtMs");
 
                     b.HasIndex("SubscriptionEnabled", "SubscriptionExpiresAt");
 

@@ -305,6 +305,9 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.Property<long>("SessionsEndedVersion")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("StateChangedAtMs")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("StateVersion")
                         .IsConcurrencyToken()
                         .HasColumnType("INTEGER");
@@ -318,6 +321,8 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("ServiceProviderId");
+
+                    b.HasIndex("StateChangedAtMs");
 
                     b.HasIndex("SubscriptionEnabled", "SubscriptionExpiresAt");
 

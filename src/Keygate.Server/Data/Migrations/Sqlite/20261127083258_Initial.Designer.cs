@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Keygate.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteDbContext))]
-    [Migration("20261127075210_Initial")]
+    [Migration("20261127083258_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -308,6 +308,9 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.Property<long>("SessionsEndedVersion")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("StateChangedAtMs")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("StateVersion")
                         .IsConcurrencyToken()
                         .HasColumnType("INTEGER");
@@ -321,6 +324,8 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("ServiceProviderId");
+
+                    b.HasIndex("StateChangedAtMs");
 
                     b.HasIndex("SubscriptionEnabled", "SubscriptionExpiresAt");
 

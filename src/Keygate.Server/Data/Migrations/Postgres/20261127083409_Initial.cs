@@ -153,6 +153,7 @@ namespace Keygate.Data.Migrations.Postgres
                     Limits_SandboxDailyQuota = table.Column<int>(type: "integer", nullable: false),
                     StateVersion = table.Column<long>(type: "bigint", nullable: false),
                     SessionsEndedVersion = table.Column<long>(type: "bigint", nullable: false),
+                    StateChangedAtMs = table.Column<long>(type: "bigint", nullable: false),
                     CreatedAtMs = table.Column<long>(type: "bigint", nullable: false)
                 },
                 constraints: table =>
@@ -362,6 +363,11 @@ namespace Keygate.Data.Migrations.Postgres
                 name: "IX_Organizations_ServiceProviderId",
                 table: "Organizations",
                 column: "ServiceProviderId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Organizations_StateChangedAtMs",
+                table: "Organizations",
+                column: "StateChangedAtMs");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Organizations_SubscriptionEnabled_SubscriptionExpiresAt",

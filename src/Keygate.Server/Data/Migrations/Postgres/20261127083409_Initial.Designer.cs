@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Keygate.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresDbContext))]
-    [Migration("20261127075215_Initial")]
+    [Migration("20261127083409_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -322,6 +322,9 @@ namespace Keygate.Data.Migrations.Postgres
                     b.Property<long>("SessionsEndedVersion")
                         .HasColumnType("bigint");
 
+                    b.Property<long>("StateChangedAtMs")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("StateVersion")
                         .IsConcurrencyToken()
                         .HasColumnType("bigint");
@@ -335,6 +338,8 @@ namespace Keygate.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("ServiceProviderId");
+
+                    b.HasIndex("StateChangedAtMs");
 
                     b.HasIndex("SubscriptionEnabled", "SubscriptionExpiresAt");
 

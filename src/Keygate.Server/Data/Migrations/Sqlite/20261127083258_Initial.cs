@@ -151,6 +151,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     Limits_SandboxDailyQuota = table.Column<int>(type: "INTEGER", nullable: false),
                     StateVersion = table.Column<long>(type: "INTEGER", nullable: false),
                     SessionsEndedVersion = table.Column<long>(type: "INTEGER", nullable: false),
+                    StateChangedAtMs = table.Column<long>(type: "INTEGER", nullable: false),
                     CreatedAtMs = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
@@ -360,6 +361,11 @@ namespace Keygate.Data.Migrations.Sqlite
                 name: "IX_Organizations_ServiceProviderId",
                 table: "Organizations",
                 column: "ServiceProviderId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Organizations_StateChangedAtMs",
+                table: "Organizations",
+                column: "StateChangedAtMs");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Organizations_SubscriptionEnabled_SubscriptionExpiresAt",
