@@ -25,7 +25,7 @@ builder.Services.AddSingleton<Passwords>();
 builder.Services.AddSingleton<LoginThrottle>();
 builder.Services.AddSingleton<SessionGate>();
 builder.Services.AddSingleton<KeygateMetrics>();
-builder.Services.AddKeygateMetering();
+builder.Services.AddKeygateMetering(keygate);
 builder.Services.AddScoped<KeyLifecycle>();
 builder.Services.AddScoped<LegacyCaller>();
 builder.Services.AddScoped<ProviderCaller>();

@@ -14,6 +14,7 @@ public static class ClusterSetup
         if (!DatabaseSetup.IsPostgres(o))
             throw new InvalidOperationException("Keygate:Redis is for several nodes, which need Keygate:Database:Provider=Postgres.");
         services.AddSingleton<RedisLink>();
-        return services;
+        services.AddSingleton<DatabaseUsageCounter>();
+        return services.AddUsageCounter<RedisUsageCounter>();
     }
 }

@@ -30,9 +30,20 @@ public sealed class RedisLink : IAsyncDisposable
         config.ReconnectRetryPolicy = new LinearRetry(250);
         config.ClientName = "keygate";
         _mux = ConnectionMultiplexer.Connect(config);
-        _mux.ConnectionFailed += (_, e) => _log.LogWarning("Redis connection lost ({FailureType}); using the database until it is back", e.FailureType);
-        _mux.ConnectionRestored += (_, _) => _log.LogInformation("Redis connection restored");
+        _mux.ConnectionFailed += (_, e) =>
+        {
+            _log.LogWarning("Redis connection lost ({FailureType}); using the database until it is back", e.FailureType);
+            Lost?.Invoke();
+        };
+        _mux.ConnectionRestored += (_, _) =>
+        {
+            _log.LogInformation("Redis connection restored");
+            Restored?.Invoke();
+        };
     }
+
+    /// <summary>Raised when a connection to Redis fails (also each failed reconnect), and when one is back.</summary>
+    public event Action? Lost, Restored;
 
     /// <summary>Every key Keygate writes starts with this.</summary>
     public string Prefix { get; }

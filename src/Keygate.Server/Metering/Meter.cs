@@ -3,7 +3,9 @@ namespace Keygate;
 /// <summary>
 /// One org's metering windows and the rules of contract A5 over them: check the rate windows first, then
 /// move every counter together, so a refused call is never counted. It is not thread-safe: the memory
-/// counter holds its per-org lock around it.
+/// counter holds its per-org lock around it and the database fallback the org's transaction lock. The Redis
+/// counter runs the same rules in Lua (<see cref="RedisUsageCounter"/>), on windows stored under the same
+/// <see cref="Names"/>.
 /// </summary>
 public sealed class Meter
 {

@@ -2,11 +2,15 @@ namespace Keygate;
 
 public static class MeteringSetup
 {
-    /// <summary>The usage history and the node's counters.</summary>
-    public static IServiceCollection AddKeygateMetering(this IServiceCollection services)
+    /// <summary>
+    /// The usage history and, on a single node, the memory counters. A node of a cluster (Keygate:Redis) gets
+    /// the Redis counters from <see cref="ClusterSetup.AddKeygateCluster"/> instead.
+    /// </summary>
+    public static IServiceCollection AddKeygateMetering(this IServiceCollection services, KeygateOptions o)
     {
         services.AddSingleton<UsageHistory>();
-        return services.AddUsageCounter<MemoryUsageCounter>();
+        if (!o.Redis.Enabled) services.AddUsageCounter<MemoryUsageCounter>();
+        return services;
     }
 
     /// <summary>The node's one counter, as itself (tests flush it), as IUsageCounter, and as the service that saves it.</summary>
