@@ -35,7 +35,7 @@ public class HotPathBenchmarks
         var scopes = services.GetRequiredService<IServiceScopeFactory>();
         var options = Options.Create(new KeygateOptions());
         _sessions = new SessionStore(scopes, TimeProvider.System, options, NullLogger<SessionStore>.Instance);
-        _usage = new MemoryUsageCounter(scopes, NullLogger<MemoryUsageCounter>.Instance);
+        _usage = new MemoryUsageCounter(scopes, new UsageHistory(scopes, NullLogger<UsageHistory>.Instance));
         var orgs = new OrgStateCache(scopes, _vault);
         var now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
         orgs.Publish(new OrgSnapshot(1, null, "Bench", "http://x", true, null, false, _limits, 1, 0,

@@ -16,6 +16,7 @@ public static class ClusterSetup
         services.AddSingleton<RedisLink>();
         services.AddSingleton<SharedVersions>();
         services.AddHostedService(sp => sp.GetRequiredService<SharedVersions>());
-        return services;
+        services.AddSingleton<DatabaseUsageCounter>();
+        return services.AddUsageCounter<RedisUsageCounter>();
     }
 }

@@ -35,13 +35,17 @@ public sealed class RedisLink : IAsyncDisposable
         _mux.ConnectionFailed += (_, e) =>
         {
             _log.LogWarning("Redis connection lost ({FailureType}); using the database until it is back", e.FailureType);
-            ConnectionLost?.Invoke();
+            Lost?.Invoke();
         };
-        _mux.ConnectionRestored += (_, _) => _log.LogInformation("Redis connection restored");
+        _mux.ConnectionRestored += (_, _) =>
+        {
+            _log.LogInformation("Redis connection restored");
+            Restored?.Invoke();
+        };
     }
 
-    /// <summary>Raised when the connection drops: whatever Redis answers after it may come from a restarted server.</summary>
-    public event Action? ConnectionLost;
+    /// <summary>Raised when a connection to Redis fails (also each failed reconnect), and when one is back.</summary>
+    public event Action? Lost, Restored;
 
     /// <summary>Every key Keygate writes starts with this.</summary>
     public string Prefix { get; }

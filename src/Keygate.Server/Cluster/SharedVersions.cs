@@ -75,7 +75,7 @@ public sealed class SharedVersions : BackgroundService
         (_redis, _scopes, _metrics, _clock, _log) = (redis, scopes, metrics, clock, log);
         _epochKey = redis.Key("epoch");
         // A lost connection may come back to a restarted Redis: stop believing it before the next command.
-        redis.ConnectionLost += Distrust;
+        redis.Lost += Distrust;
     }
 
     /// <summary>True while versions are read from Redis; false while the node reads them from the database.</summary>

@@ -17,6 +17,7 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<ProviderToken> ProviderTokens => Set<ProviderToken>();
     public DbSet<MeterState> MeterStates => Set<MeterState>();
     public DbSet<UsageBucket> UsageBuckets => Set<UsageBucket>();
+    public DbSet<MeterWindow> MeterWindows => Set<MeterWindow>();
     public DbSet<WebhookEvent> WebhookEvents => Set<WebhookEvent>();
     public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
@@ -92,6 +93,14 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
         });
 
         b.Entity<UsageBucket>(e => e.HasKey(x => new { x.OrganizationId, x.HourStartMs }));
+
+        b.Entity<MeterWindow>(e =>
+        {
+            e.HasKey(x => new { x.OrganizationId, x.Name });
+            e.Property(x => x.Name).HasMaxLength(8);
+            // Nodes coming back to Redis look for the orgs with counts to merge; usually there are none.
+            e.HasIndex(x => x.OrganizationId).HasFilter("\"Unmerged\" <> 0");
+        });
 
         b.Entity<WebhookEvent>(e =>
         {

@@ -43,3 +43,18 @@ public sealed class UsageBucket
     public long Medium { get; set; }
     public long Heavy { get; set; }
 }
+
+/// <summary>
+/// The durable copy of a cluster's counters (with Keygate:Redis): one row per org and window slot
+/// (<see cref="Meter.Names"/>), holding the calls of its current window. Nodes add what they counted in Redis
+/// every 2 seconds; while Redis is unreachable they count here directly (<see cref="DatabaseUsageCounter"/>).
+/// </summary>
+public sealed class MeterWindow
+{
+    public long OrganizationId { get; set; }
+    public string Name { get; set; } = "";
+    public long WindowStartMs { get; set; }
+    public long Count { get; set; }
+    /// <summary>The part of <see cref="Count"/> counted here while Redis was away, not yet added to Redis.</summary>
+    public long Unmerged { get; set; }
+}

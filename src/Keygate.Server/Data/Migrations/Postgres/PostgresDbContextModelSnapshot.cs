@@ -286,6 +286,32 @@ namespace Keygate.Data.Migrations.Postgres
                     b.ToTable("MeterStates");
                 });
 
+            modelBuilder.Entity("Keygate.MeterWindow", b =>
+                {
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Unmerged")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("WindowStartMs")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("OrganizationId", "Name");
+
+                    b.HasIndex("OrganizationId")
+                        .HasFilter("\"Unmerged\" <> 0");
+
+                    b.ToTable("MeterWindows");
+                });
+
             modelBuilder.Entity("Keygate.Organization", b =>
                 {
                     b.Property<long>("Id")

@@ -274,6 +274,32 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("MeterStates");
                 });
 
+            modelBuilder.Entity("Keygate.MeterWindow", b =>
+                {
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Unmerged")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("WindowStartMs")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("OrganizationId", "Name");
+
+                    b.HasIndex("OrganizationId")
+                        .HasFilter("\"Unmerged\" <> 0");
+
+                    b.ToTable("MeterWindows");
+                });
+
             modelBuilder.Entity("Keygate.Organization", b =>
                 {
                     b.Property<long>("Id")

@@ -81,6 +81,21 @@ namespace Keygate.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "MeterWindows",
+                columns: table => new
+                {
+                    OrganizationId = table.Column<long>(type: "bigint", nullable: false),
+                    Name = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    WindowStartMs = table.Column<long>(type: "bigint", nullable: false),
+                    Count = table.Column<long>(type: "bigint", nullable: false),
+                    Unmerged = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MeterWindows", x => new { x.OrganizationId, x.Name });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "ServiceProviders",
                 columns: table => new
                 {
@@ -360,6 +375,12 @@ namespace Keygate.Data.Migrations.Postgres
                 column: "OrganizationId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_MeterWindows_OrganizationId",
+                table: "MeterWindows",
+                column: "OrganizationId",
+                filter: "\"Unmerged\" <> 0");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Organizations_ServiceProviderId",
                 table: "Organizations",
                 column: "ServiceProviderId");
@@ -433,6 +454,9 @@ namespace Keygate.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "MeterStates");
+
+            migrationBuilder.DropTable(
+                name: "MeterWindows");
 
             migrationBuilder.DropTable(
                 name: "ProviderTokens");

@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Keygate.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteDbContext))]
-    [Migration("20261127083258_Initial")]
+    [Migration("20261127085420_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -275,6 +275,32 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.HasKey("OrganizationId");
 
                     b.ToTable("MeterStates");
+                });
+
+            modelBuilder.Entity("Keygate.MeterWindow", b =>
+                {
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Unmerged")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("WindowStartMs")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("OrganizationId", "Name");
+
+                    b.HasIndex("OrganizationId")
+                        .HasFilter("\"Unmerged\" <> 0");
+
+                    b.ToTable("MeterWindows");
                 });
 
             modelBuilder.Entity("Keygate.Organization", b =>

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Keygate.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresDbContext))]
-    [Migration("20261127083409_Initial")]
+    [Migration("20261127085435_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -287,6 +287,32 @@ namespace Keygate.Data.Migrations.Postgres
                     b.HasKey("OrganizationId");
 
                     b.ToTable("MeterStates");
+                });
+
+            modelBuilder.Entity("Keygate.MeterWindow", b =>
+                {
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Unmerged")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("WindowStartMs")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("OrganizationId", "Name");
+
+                    b.HasIndex("OrganizationId")
+                        .HasFilter("\"Unmerged\" <> 0");
+
+                    b.ToTable("MeterWindows");
                 });
 
             modelBuilder.Entity("Keygate.Organization", b =>

@@ -79,6 +79,21 @@ namespace Keygate.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "MeterWindows",
+                columns: table => new
+                {
+                    OrganizationId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    WindowStartMs = table.Column<long>(type: "INTEGER", nullable: false),
+                    Count = table.Column<long>(type: "INTEGER", nullable: false),
+                    Unmerged = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MeterWindows", x => new { x.OrganizationId, x.Name });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "ServiceProviders",
                 columns: table => new
                 {
@@ -358,6 +373,12 @@ namespace Keygate.Data.Migrations.Sqlite
                 column: "OrganizationId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_MeterWindows_OrganizationId",
+                table: "MeterWindows",
+                column: "OrganizationId",
+                filter: "\"Unmerged\" <> 0");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Organizations_ServiceProviderId",
                 table: "Organizations",
                 column: "ServiceProviderId");
@@ -431,6 +452,9 @@ namespace Keygate.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "MeterStates");
+
+            migrationBuilder.DropTable(
+                name: "MeterWindows");
 
             migrationBuilder.DropTable(
                 name: "ProviderTokens");

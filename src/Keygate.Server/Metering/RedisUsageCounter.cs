@@ -1,0 +1,459 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using StackExchange.Redis;
+
+namespace Keygate;
+
+/// <summary>
+/// The cluster's counters (with Keygate:Redis): one Redis hash per org (<c>{prefix}m:{orgId}</c>) and every
+/// decision one Lua script on it, so each is atomic, exact whichever node takes the call, and one round trip.
+/// The scripts apply the rules of <see cref="Meter"/> to windows computed from the caller's clock, never
+/// Redis's. The hash expires a while after the org's longest window once the org is idle. Cost per call: one
+/// round trip (EVALSHA of a script doing one HMGET, one HSET and a PEXPIRE) and a few additions in memory
+/// under a per-org lock; the durable copy below is one batched statement per node every 2 seconds.
+/// <para>
+/// Durable copy: each node adds what it counted in Redis to <see cref="AppDbContext.MeterWindows"/> every
+/// 2 seconds, with the usage history (<see cref="UsageHistory"/>), at shutdown, and at once when Redis fails.
+/// A hash Redis does not have (Redis restarted without its data, or the hash expired) is seeded from those
+/// rows by the first call that misses it; the scripts refuse to count in an unseeded hash.
+/// </para>
+/// <para>
+/// Redis unreachable (<see cref="RedisLink.IsUp"/> false, or a call fails): the node counts in PostgreSQL
+/// (<see cref="DatabaseUsageCounter"/>), which goes on from the saved counts. When Redis is back, the node adds
+/// the counts made in the database to the matching Redis windows, each org under its database lock, before
+/// it counts in Redis again; every node also merges what is left on its 2-second round.
+/// </para>
+/// <para>
+/// Exactness holds within each path. At the moments of switching it rests on every node switching together:
+/// a call counted in Redis by a node that has not yet saved it, or counted in the database by a node that has
+/// not yet seen Redis return, is missing from the other path for those moments; and a call whose Redis reply
+/// timed out may be counted in both (refusing early, never late).
+/// </para>
+/// </summary>
+public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter database, UsageHistory history, KeygateMetrics metrics,
+    ILogger<RedisUsageCounter> log) : BackgroundService, IUsageCounter
+{
+    private const long Unseeded = -1;
+    /// <summary>The TTL the scripts that do not know the threshold window give the hash (never shortening it).</summary>
+    private const long DefaultTtl = Meter.Day + Meter.Hour;
+
+    /// <summary>
+    /// Checks the rate windows, then counts the call in both and in the threshold window. ARGV: the short and
+    /// hour windows' fields, their starts and the threshold window's start, the two rate limits, the threshold,
+    /// the warning count, the TTL. Returns -1 (unseeded), -2 / -3 (short / hour window full), else calls × 2
+    /// + 1 if this call crossed the warning (once per threshold window, on whichever node).
+    /// </summary>
+    private const string CountScript = """
+        local h = KEYS[1]
+        local v = redis.call('HMGET', h, 'seed', ARGV[1], ARGV[1] .. '@', ARGV[2], ARGV[2] .. '@', 't', 't@', 'w')
+        if not v[1] then return -1 end
+        local fast = tonumber(v[3]) == tonumber(ARGV[3]) and tonumber(v[2]) or 0
+        local slow = tonumber(v[5]) == tonumber(ARGV[4]) and tonumber(v[4]) or 0
+        if fast >= tonumber(ARGV[6]) then return -2 end
+        if slow >= tonumber(ARGV[7]) then return -3 end
+        local calls = (tonumber(v[7]) == tonumber(ARGV[5]) and tonumber(v[6]) or 0) + 1
+        local warn = 0
+        if calls <= tonumber(ARGV[8]) and calls >= tonumber(ARGV[9]) and tonumber(v[8]) ~= tonumber(ARGV[5]) then warn = 1 end
+        redis.call('HSET', h, ARGV[1], fast + 1, ARGV[1] .. '@', ARGV[3], ARGV[2], slow + 1, ARGV[2] .. '@', ARGV[4], 't', calls, 't@', ARGV[5])
+        if warn == 1 then redis.call('HSET', h, 'w', ARGV[5]) end
+        redis.call('PEXPIRE', h, ARGV[10])
+        return calls * 2 + warn
+        """;
+
+    /// <summary>ARGV: the sandbox second, hour and day starts, the hourly limit, the daily quota, the TTL. Returns -1, -2/-3/-4 (which window is full) or the day's count.</summary>
+    private const string TakeSandboxScript = """
+        local h = KEYS[1]
+        local v = redis.call('HMGET', h, 'seed', 'ss', 'ss@', 'sh', 'sh@', 'sd', 'sd@')
+        if not v[1] then return -1 end
+        local s = tonumber(v[3]) == tonumber(ARGV[1]) and tonumber(v[2]) or 0
+        local hr = tonumber(v[5]) == tonumber(ARGV[2]) and tonumber(v[4]) or 0
+        local d = tonumber(v[7]) == tonumber(ARGV[3]) and tonumber(v[6]) or 0
+        if s >= 1 then return -2 end
+        if hr >= tonumber(ARGV[4]) then return -3 end
+        if d >= tonumber(ARGV[5]) then return -4 end
+        redis.call('HSET', h, 'ss', s + 1, 'ss@', ARGV[1], 'sh', hr + 1, 'sh@', ARGV[2], 'sd', d + 1, 'sd@', ARGV[3])
+        if redis.call('PTTL', h) < tonumber(ARGV[6]) then redis.call('PEXPIRE', h, ARGV[6]) end
+        return d + 1
+        """;
+
+    /// <summary>ARGV: today's start. Returns -1, or 1 when a submission of today was given back.</summary>
+    private const string ReturnSandboxScript = """
+        local v = redis.call('HMGET', KEYS[1], 'seed', 'sd', 'sd@')
+        if not v[1] then return -1 end
+        if tonumber(v[3]) == tonumber(ARGV[1]) and (tonumber(v[2]) or 0) > 0 then
+          redis.call('HINCRBY', KEYS[1], 'sd', -1)
+          return 1
+        end
+        return 0
+        """;
+
+    /// <summary>ARGV: the TTL, then (field, window start, count) per saved row. Fills a hash Redis does not have; 0 if another node did first.</summary>
+    private const string SeedScript = """
+        local h = KEYS[1]
+        if redis.call('HEXISTS', h, 'seed') == 1 then return 0 end
+        for i = 2, #ARGV, 3 do
+          if ARGV[i] == 'w' then redis.call('HSET', h, 'w', ARGV[i + 1])
+          else redis.call('HSET', h, ARGV[i], ARGV[i + 2], ARGV[i] .. '@', ARGV[i + 1]) end
+        end
+        redis.call('HSET', h, 'seed', 1)
+        if redis.call('PTTL', h) < tonumber(ARGV[1]) then redis.call('PEXPIRE', h, ARGV[1]) end
+        return 1
+        """;
+
+    /// <summary>
+    /// ARGV: the TTL, then (field, window start, count) per row with counts made in the database, the reset
+    /// row first. Adds each count to its window if Redis is in the same one, starts the window if Redis is in an
+    /// older one, drops it if Redis has moved on. 0 for an unseeded hash: its seed will read the full counts.
+    /// </summary>
+    private const string MergeScript = """
+        local h = KEYS[1]
+        if redis.call('HEXISTS', h, 'seed') == 0 then return 0 end
+        for i = 2, #ARGV, 3 do
+          local n, s, d = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+          if n == 'r' then redis.call('HSET', h, 't', 0, 'w', -1)
+          elseif n == 'w' then
+            if s > (tonumber(redis.call('HGET', h, 'w')) or -1) then redis.call('HSET', h, 'w', ARGV[i + 1]) end
+          else
+            local cur = tonumber(redis.call('HGET', h, n .. '@'))
+            if cur == s then redis.call('HSET', h, n, math.max(0, (tonumber(redis.call('HGET', h, n)) or 0) + d))
+            elseif cur == nil or cur < s then redis.call('HSET', h, n, math.max(0, d), n .. '@', ARGV[i + 1]) end
+          end
+        end
+        if redis.call('PTTL', h) < tonumber(ARGV[1]) then redis.call('PEXPIRE', h, ARGV[1]) end
+        return 1
+        """;
+
+    private static readonly RedisValue[] SlotFields = Meter.Names.Select(n => (RedisValue)n).ToArray();
+    /// <summary>The fields a read takes: the seed mark, (count, start) per slot, the warned window.</summary>
+    private static readonly RedisValue[] ReadFields =
+        [(RedisValue)"seed", .. Meter.Names.SelectMany(n => new RedisValue[] { n, n + "@" }), (RedisValue)Meter.WarnedName];
+
+    private readonly ConcurrentDictionary<long, OrgMeter> _meters = new();
+    private readonly Func<long, OrgMeter> _newMeter = id => new OrgMeter(id, link.Key("m:" + id), history.For(id));
+    private readonly SemaphoreSlim _recovering = new(1, 1);
+    private int _fallback;
+    private long _databaseDecisions;
+
+    /// <summary>Whether this node counts in Redis now (false while it falls back to the database).</summary>
+    public bool UsesRedis => Volatile.Read(ref _fallback) == 0 && link.IsUp;
+
+    /// <summary>How many decisions this node has taken in the database since it started.</summary>
+    public long DatabaseDecisions => Interlocked.Read(ref _databaseDecisions);
+
+    private sealed class OrgMeter(long orgId, RedisKey key, UsageHistory.Hours history)
+    {
+        public readonly long OrgId = orgId;
+        public readonly RedisKey[] Keys = [key];
+        public readonly UsageHistory.Hours History = history;
+        /// <summary>What this node counted in Redis and has not yet saved to the database, by slot.</summary>
+        public readonly Meter.Window[] Unsaved = new Meter.Window[Meter.Slots];
+        public long WarnedUnsaved = -1;
+        public bool Dirty;
+
+        /// <summary>Adds to a slot's window; a newer window replaces an older one, whose calls are over and need no saving.</summary>
+        public void Add(int slot, long start, long count)
+        {
+            ref var w = ref Unsaved[slot];
+            if (start < w.Start) return;
+            if (start > w.Start) (w.Start, w.Count) = (start, 0);
+            w.Count += count;
+            Dirty = true;
+        }
+    }
+
+    private OrgMeter MeterOf(long orgId) => _meters.GetOrAdd(orgId, _newMeter);
+
+    public ValueTask<MeterDecision> CountCallAsync(long orgId, MethodWeight weight, OrgLimits limits, long now) =>
+        DecideAsync(orgId, (weight, limits, now),
+            static (c, m, s) => c.CountInRedisAsync(m, s.weight, s.limits, s.now),
+            static (d, orgId, s) => d.CountCallAsync(orgId, s.weight, s.limits, s.now));
+
+    public ValueTask<MeterDecision> TakeSandboxAsync(long orgId, OrgLimits limits, long now) =>
+        DecideAsync(orgId, (limits, now),
+            static (c, m, s) => c.TakeSandboxInRedisAsync(m, s.limits, s.now),
+            static (d, orgId, s) => d.TakeSandboxAsync(orgId, s.limits, s.now));
+
+    public async ValueTask ReturnSandboxAsync(long orgId, long now) =>
+        await DecideAsync(orgId, now,
+            static (c, m, now) => c.ReturnSandboxInRedisAsync(m, now),
+            static async (d, orgId, now) => { await d.ReturnSandboxAsync(orgId, now); return true; });
+
+    public ValueTask<UsageView> ReadAsync(long orgId, OrgLimits limits, long now) =>
+        DecideAsync(orgId, (limits, now),
+            static async (c, m, s) => (await c.ReadMeterAsync(m)).View(s.limits, s.now),
+            static (d, orgId, s) => d.ReadAsync(orgId, s.limits, s.now));
+
+    /// <summary>
+    /// A reset is rare (the provider enables a threshold-disabled key), so it takes the database's way, which
+    /// leaves a reset row, and merges it into Redis at once when Redis is there.
+    /// </summary>
+    public async ValueTask ResetThresholdAsync(long orgId, long now)
+    {
+        var m = MeterOf(orgId);
+        lock (m)
+        {
+            // Calls counted before the reset belong to the window the reset ends.
+            m.Unsaved[Meter.ThresholdSlot].Count = 0;
+            m.WarnedUnsaved = -1;
+        }
+        await database.ResetThresholdAsync(orgId, now);
+        if (!UseRedis()) return;
+        try { await MergeAsync(orgId); }
+        catch (Exception e) when (RedisLink.IsFailure(e)) { FallBack(e); }
+    }
+
+    /// <summary>In Redis when it is there, else in the database, after saving what this node counted in Redis.</summary>
+    private async ValueTask<T> DecideAsync<TState, T>(long orgId, TState state,
+        Func<RedisUsageCounter, OrgMeter, TState, Task<T>> inRedis, Func<DatabaseUsageCounter, long, TState, ValueTask<T>> inDatabase)
+    {
+        var m = MeterOf(orgId);
+        if (UseRedis())
+        {
+            try { return await inRedis(this, m, state); }
+            catch (Exception e) when (RedisLink.IsFailure(e)) { FallBack(e); }
+        }
+        if (Volatile.Read(ref m.Dirty)) await FlushAsync();
+        Interlocked.Increment(ref _databaseDecisions);
+        return await inDatabase(database, orgId, state);
+    }
+
+    private async Task<MeterDecision> CountInRedisAsync(OrgMeter m, MethodWeight weight, OrgLimits limits, long now)
+    {
+        var rate = Meter.RateOf(weight, limits);
+        var fastStart = Meter.Window.StartOf(now, rate.FastLength);
+        var slowStart = Meter.Window.StartOf(now, Meter.Hour);
+        var thresholdLength = limits.ThresholdWindowSeconds * Meter.Second;
+        var thresholdStart = Meter.Window.StartOf(now, thresholdLength);
+        var args = ArrayPool<RedisValue>.Shared.Rent(10);
+        long r;
+        try
+        {
+            args[0] = SlotFields[rate.FastSlot];
+            args[1] = SlotFields[rate.SlowSlot];
+            args[2] = fastStart;
+            args[3] = slowStart;
+            args[4] = thresholdStart;
+            args[5] = rate.FastLimit;
+            args[6] = rate.SlowLimit;
+            args[7] = limits.CallThreshold;
+            args[8] = Meter.WarnAt(limits);
+            args[9] = Math.Max(Meter.Day, thresholdLength) + Meter.Hour;
+            r = await EvalAsync(m, CountScript, args, 10);
+        }
+        finally { ArrayPool<RedisValue>.Shared.Return(args, clearArray: true); }
+        if (r == -2) return rate.FastLimited(now);
+        if (r == -3) return rate.SlowLimited(now);
+        var (calls, warn) = (r >> 1, (r & 1) == 1);
+        lock (m)
+        {
+            m.Add(rate.FastSlot, fastStart, 1);
+            m.Add(rate.SlowSlot, slowStart, 1);
+            m.Add(Meter.ThresholdSlot, thresholdStart, 1);
+            if (warn) m.WarnedUnsaved = thresholdStart;
+        }
+        m.History.Add(now, weight);
+        return Meter.Counted(calls, warn, limits);
+    }
+
+    private async Task<MeterDecision> TakeSandboxInRedisAsync(OrgMeter m, OrgLimits limits, long now)
+    {
+        var (second, hour, day) = (Meter.Window.StartOf(now, Meter.Second), Meter.Window.StartOf(now, Meter.Hour), Meter.Window.StartOf(now, Meter.Day));
+        var r = await EvalAsync(m, TakeSandboxScript, [second, hour, day, Meter.SandboxPerHour, limits.SandboxDailyQuota, DefaultTtl], 6);
+        if (r < 0) return Meter.SandboxLimited((int)(-r - 2), limits, now);
+        lock (m)
+        {
+            m.Add(Meter.SandboxSecondSlot, second, 1);
+            m.Add(Meter.SandboxHourSlot, hour, 1);
+            m.Add(Meter.SandboxDaySlot, day, 1);
+        }
+        return new MeterDecision(MeterOutcome.Allowed, Calls: r);
+    }
+
+    private async Task<bool> ReturnSandboxInRedisAsync(OrgMeter m, long now)
+    {
+        var day = Meter.Window.StartOf(now, Meter.Day);
+        if (await EvalAsync(m, ReturnSandboxScript, [day], 1) != 1) return false;
+        lock (m) m.Add(Meter.SandboxDaySlot, day, -1);
+        return true;
+    }
+
+    private async Task<Meter> ReadMeterAsync(OrgMeter m)
+    {
+        var v = await link.Db.HashGetAsync(m.Keys[0], ReadFields);
+        if (v[0].IsNull)
+        {
+            await SeedAsync(m);
+            v = await link.Db.HashGetAsync(m.Keys[0], ReadFields);
+        }
+        var meter = new Meter();
+        for (var i = 0; i < Meter.Slots; i++)
+            meter.Windows[i] = new Meter.Window { Count = Math.Max(0, (long?)v[1 + 2 * i] ?? 0), Start = (long?)v[2 + 2 * i] ?? 0 };
+        meter.WarnedWindowStart = (long?)v[^1] ?? -1;
+        return meter;
+    }
+
+    /// <summary>Runs a script on the org's hash; a hash Redis does not have is seeded from the database and the script run again.</summary>
+    private async Task<long> EvalAsync(OrgMeter m, string script, RedisValue[] args, int count)
+    {
+        var r = await ScalarAsync(script, m.Keys, args.AsMemory(0, count));
+        if (r != Unseeded) return r;
+        await SeedAsync(m);
+        r = await ScalarAsync(script, m.Keys, args.AsMemory(0, count));
+        // Seeded a moment ago and gone already: Redis is not keeping what it is given.
+        return r != Unseeded ? r : throw new RedisException($"The meter of org {m.OrgId} is not kept in Redis.");
+    }
+
+    private async Task<long> ScalarAsync(string script, ReadOnlyMemory<RedisKey> keys, ReadOnlyMemory<RedisValue> args)
+    {
+        using var result = await link.Db.ScriptEvaluateRespAsync(script, keys, args);
+        return ReadInteger(result);
+    }
+
+    private static long ReadInteger(RespResult result)
+    {
+        var reader = result.ReadScalar();
+        return reader.ReadInt64();
+    }
+
+    /// <summary>Fills the org's hash from its saved rows, under the org's database lock.</summary>
+    private async Task SeedAsync(OrgMeter m)
+    {
+        // What this node counted in the Redis that lost the hash belongs in the seed.
+        if (Volatile.Read(ref m.Dirty)) await FlushAsync();
+        await database.HandOverAsync(m.OrgId, unmergedOnly: false, async rows =>
+        {
+            var args = new List<RedisValue> { DefaultTtl };
+            foreach (var row in rows)
+            {
+                if (row.Name == DatabaseUsageCounter.ResetName || (row.Name == Meter.WarnedName && row.Count <= 0)) continue;
+                args.AddRange([row.Name, row.WindowStartMs, Math.Max(0, row.Count)]);
+            }
+            // Seeded: the counts made in the database are now in Redis too.
+            return await ScalarAsync(SeedScript, m.Keys, args.ToArray()) == 1;
+        });
+    }
+
+    /// <summary>Adds an org's counts made in the database to its Redis windows, and marks them merged.</summary>
+    private Task MergeAsync(long orgId) =>
+        database.HandOverAsync(orgId, unmergedOnly: true, async rows =>
+        {
+            var args = new List<RedisValue> { DefaultTtl };
+            foreach (var row in rows.OrderBy(r => r.Name == DatabaseUsageCounter.ResetName ? 0 : 1))
+                args.AddRange([row.Name, row.WindowStartMs, row.Unmerged]);
+            // An unseeded hash needs nothing: its seed reads the full counts.
+            await ScalarAsync(MergeScript, MeterOf(orgId).Keys, args.ToArray());
+            return true;
+        });
+
+    private async Task MergeAllAsync()
+    {
+        foreach (var orgId in await database.OrgsToMergeAsync()) await MergeAsync(orgId);
+    }
+
+    private bool UseRedis()
+    {
+        if (Volatile.Read(ref _fallback) == 1) return false;
+        if (link.IsUp) return true;
+        FallBack(null);
+        return false;
+    }
+
+    private void FallBack(Exception? e)
+    {
+        if (Interlocked.Exchange(ref _fallback, 1) == 1) return;
+        metrics.Count("meter_redis_fallbacks_total");
+        log.LogWarning(e, "Redis is unreachable; counting in the database until it is back");
+        // The counts this node made in Redis go to the database before other nodes decide without them.
+        _ = history.TryAsync(FlushAsync);
+    }
+
+    /// <summary>Back to Redis once it answers, after merging the counts made in the database meanwhile.</summary>
+    private async Task RecoverAsync()
+    {
+        if (Volatile.Read(ref _fallback) == 0 || !link.IsUp) return;
+        await _recovering.WaitAsync();
+        try
+        {
+            if (Volatile.Read(ref _fallback) == 0) return;
+            await link.Db.PingAsync();
+            await MergeAllAsync();
+            Volatile.Write(ref _fallback, 0);
+            // Calls that were deciding in the database during the merge left counts of their own.
+            await MergeAllAsync();
+            log.LogInformation("Redis is back; the counts made in the database meanwhile are merged into it");
+        }
+        catch (Exception e)
+        {
+            // Best effort in the background: the next round (2 s) tries again.
+            log.LogWarning(e, "Returning to Redis failed; the next round tries again");
+        }
+        finally { _recovering.Release(); }
+    }
+
+    public override Task StartAsync(CancellationToken ct)
+    {
+        link.Lost += OnLost;
+        link.Restored += OnRestored;
+        return base.StartAsync(ct);
+    }
+
+    private void OnLost() => FallBack(null);
+    private void OnRestored() => _ = RecoverAsync();
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => history.RepeatAsync(async () =>
+    {
+        await FlushAsync();
+        if (Volatile.Read(ref _fallback) == 1) await RecoverAsync();
+        else if (link.IsUp)
+        {
+            // What nodes still on the database counted meanwhile.
+            try { await MergeAllAsync(); }
+            catch (Exception e) when (RedisLink.IsFailure(e)) { FallBack(e); }
+        }
+    }, stoppingToken);
+
+    public override async Task StopAsync(CancellationToken ct)
+    {
+        link.Lost -= OnLost;
+        link.Restored -= OnRestored;
+        await base.StopAsync(ct);
+        await history.TryAsync(FlushAsync); // a graceful stop loses nothing
+    }
+
+    /// <summary>Saves what this node counted in Redis, with the usage history.</summary>
+    public Task FlushAsync() => history.FlushAsync(TakeUnsaved);
+
+    private UsageHistory.Journal? TakeUnsaved()
+    {
+        var deltas = new List<DatabaseUsageCounter.Delta>();
+        foreach (var m in _meters.Values)
+        {
+            lock (m)
+            {
+                if (!m.Dirty) continue;
+                m.Dirty = false;
+                for (var i = 0; i < Meter.Slots; i++)
+                {
+                    if (m.Unsaved[i].Count != 0) deltas.Add(new(m.OrgId, Meter.Names[i], m.Unsaved[i].Start, m.Unsaved[i].Count));
+                    m.Unsaved[i].Count = 0;
+                }
+                if (m.WarnedUnsaved >= 0) deltas.Add(new(m.OrgId, Meter.WarnedName, m.WarnedUnsaved, 1));
+                m.WarnedUnsaved = -1;
+            }
+        }
+        if (deltas.Count == 0) return null;
+        return new UsageHistory.Journal(db => DatabaseUsageCounter.AddAsync(db, deltas, unmerged: false), () =>
+        {
+            foreach (var d in deltas)
+            {
+                var m = MeterOf(d.OrgId);
+                lock (m)
+                {
+                    if (d.Name == Meter.WarnedName) m.WarnedUnsaved = Math.Max(m.WarnedUnsaved, d.Start);
+                    else m.Add(Array.IndexOf(Meter.Names, d.Name), d.Start, d.Count);
+                    m.Dirty = true;
+                }
+            }
+        });
+    }
+}

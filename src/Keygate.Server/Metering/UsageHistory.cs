@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+
+namespace Keygate;
+
+/// <summary>
+/// The usage history (calls per org per hour, by weight, in UsageBuckets) and the write that carries it to
+/// the database every 2 seconds and at shutdown, shared by the usage counters. Each node keeps only the
+/// calls it counted itself since its last write and adds them to the buckets, so the history is exact
+/// however many nodes count, and a failed write keeps its calls for the next one.
+/// </summary>
+public sealed class UsageHistory(IServiceScopeFactory scopes, ILogger<UsageHistory> log)
+{
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(2);
+
+    private readonly ConcurrentDictionary<long, Hours> _orgs = new();
+    private readonly SemaphoreSlim _flushing = new(1, 1);
+
+    /// <summary>One org's calls not yet in the database; counters keep a reference so the hot path does no lookup.</summary>
+    public Hours For(long orgId) => _orgs.GetOrAdd(orgId, static id => new Hours(id));
+
+    public sealed class Hours(long orgId)
+    {
+        /// <summary>By hour start: [light, medium, heavy].</summary>
+        private readonly Dictionary<long, long[]> _pending = [];
+
+        public void Add(long now, MethodWeight weight)
+        {
+            var hour = Meter.Window.StartOf(now, Meter.Hour);
+            lock (_pending)
+            {
+                if (!_pending.TryGetValue(hour, out var calls)) _pending[hour] = calls = new long[3];
+                calls[(int)weight]++;
+            }
+        }
+
+        public void TakeInto(List<UsageBucket> buckets)
+        {
+            lock (_pending)
+            {
+                foreach (var (hour, c) in _pending)
+                    buckets.Add(new UsageBucket { OrganizationId = orgId, HourStartMs = hour, Light = c[0], Medium = c[1], Heavy = c[2] });
+                _pending.Clear();
+            }
+        }
+
+        public void PutBack(UsageBucket b)
+        {
+            lock (_pending)
+            {
+                if (!_pending.TryGetValue(b.HourStartMs, out var c)) _pending[b.HourStartMs] = c = new long[3];
+                c[0] += b.Light; c[1] += b.Medium; c[2] += b.Heavy;
+            }
+        }
+    }
+
+    /// <summary>
+    /// What a counter writes in the same transaction as the history (its own durable state), already taken
+    /// from memory; <paramref name="PutBack"/> returns it there when the transaction fails.
+    /// </summary>
+    public sealed record Journal(Func<AppDbContext, Task> WriteAsync, Action PutBack);
+
+    /// <summary>
+    /// Writes the history and the counter's journal in one transaction. Flushes run one at a time, so a
+    /// counter that writes absolute values never has an older snapshot overwrite a newer one.
+    /// </summary>
+    public async Task FlushAsync(Func<Journal?> takeJournal)
+    {
+        await _flushing.WaitAsync();
+        try
+        {
+            var buckets = new List<UsageBucket>();
+            foreach (var hours in _orgs.Values) hours.TakeInto(buckets);
+            var journal = takeJournal();
+            if (buckets.Count == 0 && journal is null) return;
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+                await using var tx = await db.Database.BeginTransactionAsync();
+                if (journal is not null) await journal.WriteAsync(db);
+                foreach (var b in buckets)
+                    await db.Database.ExecuteSqlInterpolatedAsync($"""
+                        INSERT INTO "UsageBuckets" ("OrganizationId", "HourStartMs", "Light", "Medium", "Heavy")
+                        VALUES ({b.OrganizationId}, {b.HourStartMs}, {b.Light}, {b.Medium}, {b.Heavy})
+                        ON CONFLICT ("OrganizationId", "HourStartMs") DO UPDATE SET
+                          "Light" = "UsageBuckets"."Light" + excluded."Light",
+                          "Medium" = "UsageBuckets"."Medium" + excluded."Medium",
+                          "Heavy" = "UsageBuckets"."Heavy" + excluded."Heavy"
+                        """);
+                await tx.CommitAsync();
+            }
+            catch
+            {
+                foreach (var b in buckets) For(b.OrganizationId).PutBack(b);
+                journal?.PutBack();
+                throw;
+            }
+        }
+        finally { _flushing.Release(); }
+    }
+
+    /// <summary>The background loop of a counter: <paramref name="flush"/> every 2 seconds until stopped.</summary>
+    public async Task RepeatAsync(Func<Task> flush, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try { await Task.Delay(FlushInterval, stoppingToken); }
+            catch (OperationCanceledException) { break; }
+            await TryAsync(flush);
+        }
+    }
+
+    /// <summary>Runs a flush and logs its failure instead of throwing: the next one retries.</summary>
+    public async Task TryAsync(Func<Task> flush)
+    {
+        try { await flush(); }
+        catch (Exception e) { log.LogWarning(e, "Writing usage to the database failed; will retry"); }
+    }
+}
