@@ -4,6 +4,10 @@
 #   bench/run.sh              full run (3 alternating rounds of 10 s per load, 200 regenerates, 1,000 vs 100,000 orgs)
 #   bench/run.sh --quick      4 s per load, under 2 minutes once built
 #   bench/run.sh --plumbing   every step with tiny durations and counts (the test suite runs this)
+#   bench/run.sh --two-node   instead of the above: the hot path on PostgreSQL + Redis, one node directly, then
+#                             two nodes behind nginx (combine with --quick or --plumbing); needs PostgreSQL
+#                             (BENCH_POSTGRES, an Npgsql connection string; default the local server as postgres/postgres),
+#                             Redis (BENCH_REDIS, default 127.0.0.1:6379), nginx and psql
 #   --no-build                use the Release build that is already there
 # Prints the results table and writes it, with wrk's raw output, to bench/results/. Every load targets
 # 127.0.0.1 only and ends by itself (bounded durations and counts).
@@ -12,12 +16,14 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mode=full
 build=1
+two_node=0
 for arg in "$@"; do
     case $arg in
         --quick) mode=quick ;;
         --plumbing) mode=plumbing ;;
+        --two-node) two_node=1 ;;
         --no-build) build=0 ;;
-        *) echo "usage: bench/run.sh [--quick|--plumbing] [--no-build]" >&2; exit 2 ;;
+        *) echo "usage: bench/run.sh [--quick|--plumbing] [--two-node] [--no-build]" >&2; exit 2 ;;
     esac
 done
 case $mode in
@@ -40,6 +46,7 @@ cleanup() {
     if [ "$status" -ne 0 ]; then
         for log in "$work"/*.log; do [ -f "$log" ] && { echo "--- $log"; tail -n 30 "$log"; }; done
     fi
+    if declare -F cluster_cleanup >/dev/null; then cluster_cleanup; fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -72,19 +79,17 @@ kek=$(head -c 32 /dev/urandom | base64)
 load_start=$(cut -d' ' -f1 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 
+if [ "$two_node" -eq 1 ]; then
+    for lib in cluster two_node; do source "$root/bench/lib/$lib.sh"; done
+    two_node_bench
+    exit 0
+fi
+
 say "starting Keygate (fresh SQLite database) and the baseline"
-launch baseline "$baseline_dll" --contentRoot "$root/bench/Keygate.Baseline"
-base_pid=$pid
-start_keygate keygate "$work/keygate.db"
-kg_url=$url kg_pid=$pid
-token=$(grep -o -m1 'kgp_[A-Za-z0-9]*' "$work/keygate.log")
-listening baseline "$base_pid"
-base_url=$url
+with_baseline start_keygate keygate "$work/keygate.db"
 
 say "bench org: provider API, portal, legacy login"
-dotnet "$load_dll" setup --url "$kg_url" --token "$token" --out "$work/org"
-KG_SESSION=$(cat "$work/org/session.txt")
-export KG_SESSION KG_LOGIN_BODY="$work/org/login.json"
+bench_org "$kg_url"
 
 say "hot path and session check, $conns connections, $rounds x ${dur} s each"
 warm_up "$base_url/api/v1/apiKeys" session.lua

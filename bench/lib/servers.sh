@@ -36,3 +36,22 @@ start_keygate() { # NAME DATABASE [extra settings...] : returns once it listens
         --Keygate:Database:SqlitePath="$db" --Keygate:Secrets:KeyEncryptionKey="$kek" "$@"
     listening "$name" "$pid"
 }
+
+# with_baseline START NAME ARGS... : starts the baseline, and Keygate with START NAME ARGS... while it boots; sets
+# $kg_url, $kg_pid, $base_url, $base_pid and $token (the operator token Keygate printed on its empty database).
+with_baseline() {
+    launch baseline "$baseline_dll" --contentRoot "$root/bench/Keygate.Baseline"
+    base_pid=$pid
+    "$@"
+    kg_url=$url kg_pid=$pid
+    token=$(grep -o -m1 'kgp_[A-Za-z0-9]*' "$work/$2.log")
+    listening baseline "$base_pid"
+    base_url=$url
+}
+
+# bench_org URL : the benchmark org (Keygate.Load setup) on the server at URL; exports its session and login body.
+bench_org() {
+    dotnet "$load_dll" setup --url "$1" --token "$token" --out "$work/org"
+    KG_SESSION=$(cat "$work/org/session.txt")
+    export KG_SESSION KG_LOGIN_BODY="$work/org/login.json"
+}

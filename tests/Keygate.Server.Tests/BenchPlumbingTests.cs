@@ -3,48 +3,64 @@ using System.Diagnostics;
 namespace Keygate.Tests;
 
 /// <summary>
-/// Runs the load benchmark's plumbing mode (bench/run.sh --plumbing): every step with 1-second loads and tiny
-/// counts, so the benchmark cannot rot unnoticed. It checks that the results table was printed and that no read
-/// was stale, never a timing or a throughput.
+/// Runs the load benchmark's plumbing mode (bench/run.sh --plumbing, and --two-node --plumbing where PostgreSQL,
+/// Redis and nginx are there): every step with 1-second loads and tiny counts, so the benchmark cannot rot
+/// unnoticed. It checks that the results table was printed and the run's own checks passed, never a timing.
 /// </summary>
+[Collection(nameof(MachineWide))]
 public sealed class BenchPlumbingTests
 {
     [Fact(Timeout = 300_000)]
     public async Task Plumbing_mode_runs_every_step_and_prints_the_table()
     {
         Assert.SkipWhen(KeygateApp.OnPostgres, "The benchmark runs on SQLite only; the SQLite pass runs it.");
-        var root = RepoRoot();
-        var run = new ProcessStartInfo("bash") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
-        run.ArgumentList.Add(Path.Combine(root, "bench", "run.sh"));
-        run.ArgumentList.Add("--plumbing");
-        if (ReleaseBuildIsThere(root)) run.ArgumentList.Add("--no-build");
+        var output = await RunAsync(["--plumbing"], [], TestContext.Current.CancellationToken);
 
-        using var bench = Process.Start(run)!;
-        var stdout = bench.StandardOutput.ReadToEndAsync();
-        var stderr = bench.StandardError.ReadToEndAsync();
-        try
-        {
-            await bench.WaitForExitAsync(TestContext.Current.CancellationToken);
-        }
-        finally
-        {
-            // On timeout: the script, its servers and wrk, never anything else.
-            if (!bench.HasExited) bench.Kill(entireProcessTree: true);
-        }
-        var output = await stdout + await stderr;
-
-        Assert.True(bench.ExitCode == 0, output);
         Assert.Contains("| GET /api/v1/apiKeys on a live session (hot path) |", output);
         Assert.Contains("| server memory per live session |", output);
         Assert.Matches(@"\| reads sent after a regenerate returned that saw an older key \| 0 of [1-9]\d* \|", output);
         Assert.Contains("bench checks passed", output);
     }
 
-    private static string RepoRoot()
+    [Fact(Timeout = 300_000)]
+    public async Task Two_node_plumbing_mode_runs_one_node_then_two_behind_nginx_and_prints_the_table()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Keygate.slnx"))) return dir.FullName;
-        throw new InvalidOperationException($"No Keygate.slnx above {AppContext.BaseDirectory}");
+        Assert.SkipUnless(KeygateCluster.CanRun, KeygateCluster.SkipReason);
+        var output = await RunAsync(["--two-node", "--plumbing"], new()
+        {
+            ["BENCH_POSTGRES"] = KeygateApp.PostgresServer!, ["BENCH_REDIS"] = KeygateApp.RedisServer!, ["BENCH_NGINX"] = NginxProcess.Binary!,
+        }, TestContext.Current.CancellationToken);
+
+        Assert.Contains("| 1 node, directly (baseline directly) |", output);
+        Assert.Contains("| 2 nodes behind nginx (baseline behind nginx) |", output);
+        Assert.Contains("bench checks passed", output);
+    }
+
+    /// <summary>Runs bench/run.sh and returns what it printed, once it exited 0.</summary>
+    private static async Task<string> RunAsync(string[] args, Dictionary<string, string> environment, CancellationToken ct)
+    {
+        var root = NodeProcess.RepoRoot;
+        var run = new ProcessStartInfo("bash") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
+        run.ArgumentList.Add(Path.Combine(root, "bench", "run.sh"));
+        foreach (var a in args) run.ArgumentList.Add(a);
+        if (ReleaseBuildIsThere(root)) run.ArgumentList.Add("--no-build");
+        foreach (var (k, v) in environment) run.Environment[k] = v;
+
+        using var bench = Process.Start(run)!;
+        var stdout = bench.StandardOutput.ReadToEndAsync(ct);
+        var stderr = bench.StandardError.ReadToEndAsync(ct);
+        try
+        {
+            await bench.WaitForExitAsync(ct);
+        }
+        finally
+        {
+            // On timeout: the script, its servers, nginx and wrk, never anything else.
+            if (!bench.HasExited) bench.Kill(entireProcessTree: true);
+        }
+        var output = await stdout + await stderr;
+        Assert.True(bench.ExitCode == 0, output);
+        return output;
     }
 
     /// <summary>test.sh builds the whole solution in Release first; a Debug test run lets the script build.</summary>

@@ -19,17 +19,24 @@ public sealed class NodeProcess : IAsyncDisposable
 
     private NodeProcess(Process process, int port) => (_process, Port) = (process, port);
 
+    /// <summary>The folder holding Keygate.slnx, above this test build.</summary>
+    public static string RepoRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "Keygate.slnx"))) return dir.FullName;
+            throw new InvalidOperationException("Keygate.slnx not found above " + AppContext.BaseDirectory);
+        }
+    }
+
     /// <summary>The server's build output that sits beside this test build (same configuration).</summary>
     public static string ServerDll
     {
         get
         {
-            var testBin = new DirectoryInfo(AppContext.BaseDirectory); // …/tests/Keygate.Server.Tests/bin/<Config>/net10.0/
-            var configuration = testBin.Parent!.Name;
-            var root = testBin;
-            while (root is not null && !File.Exists(Path.Combine(root.FullName, "Keygate.slnx"))) root = root.Parent;
-            if (root is null) throw new InvalidOperationException("Keygate.slnx not found above " + AppContext.BaseDirectory);
-            return Path.Combine(root.FullName, "src", "Keygate.Server", "bin", configuration, "net10.0", "Keygate.Server.dll");
+            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // …/bin/<Config>/net10.0/
+            return Path.Combine(RepoRoot, "src", "Keygate.Server", "bin", configuration, "net10.0", "Keygate.Server.dll");
         }
     }
 

@@ -17,13 +17,19 @@ public static partial class PortalSession
     public static async Task<HttpClient> PortalLoginAsync(this KeygateApp app, string username, string password)
     {
         var c = app.NewClient(handleCookies: true);
+        await c.PortalLoginAsync(username, password);
+        return c;
+    }
+
+    /// <summary>Logs a cookie-keeping client (one that follows no redirects) into the portal.</summary>
+    public static async Task PortalLoginAsync(this HttpClient c, string username, string password)
+    {
         var login = await c.GetStringAsync("/login");
         var r = await c.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["username"] = username, ["password"] = password, ["__RequestVerificationToken"] = AntiforgeryToken(login),
         }));
         Assert.True(r.StatusCode == HttpStatusCode.Redirect, $"portal login answered {(int)r.StatusCode}: {System.Text.RegularExpressions.Regex.Match(await r.Content.ReadAsStringAsync(), "class=\"error\"[^>]*>([^<]*)").Groups[1].Value}");
-        return c;
     }
 
     /// <summary>Posts a form the way the page would, with the antiforgery token taken from <paramref name="page"/> unless forged.</summary>

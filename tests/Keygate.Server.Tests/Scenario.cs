@@ -74,10 +74,12 @@ public static partial class Scenario
     public static async Task<string> KeyValueAsync(this KeygateApp app, TestOrg org, string type = "CLOUD_SERVICE")
     {
         var page = await app.PortalPageAsync(org.Username, org.Password);
-        var m = Regex.Match(page, $"data-key-type=\"{type}\"[\\s\\S]*?data-key-value=\"([^\"]+)\"");
-        Assert.True(m.Success, "the key page shows no key value");
-        return m.Groups[1].Value;
+        return KeyValueOnPage(page, type) ?? throw new Xunit.Sdk.XunitException("the key page shows no key value");
     }
+
+    /// <summary>The key value the portal's key page shows for this key type, or null when it shows none.</summary>
+    public static string? KeyValueOnPage(string page, string type = "CLOUD_SERVICE") =>
+        Regex.Match(page, $"data-key-type=\"{type}\"[\\s\\S]*?data-key-value=\"([^\"]+)\"") is { Success: true } m ? m.Groups[1].Value : null;
 
     /// <summary>
     /// Contract A1, written independently of the server's code: the last six digits H of the millisecond
@@ -91,10 +93,14 @@ public static partial class Scenario
     }
 
     public static Task<HttpResponseMessage> LoginAsync(this KeygateApp app, string username, string password, string key,
-        long? tsMs = null, HttpClient? client = null)
+        long? tsMs = null, HttpClient? client = null) =>
+        (client ?? app.Client()).LoginAsync(username, password, key, tsMs ?? app.NowMs);
+
+    /// <summary>A legacy login (contract A2) with the key obfuscated for <paramref name="tsMs"/> (contract A1).</summary>
+    public static Task<HttpResponseMessage> LoginAsync(this HttpClient client, string username, string password, string key, long tsMs)
     {
-        var ts = (tsMs ?? app.NowMs).ToString();
-        return (client ?? app.Client()).PostAsync("/api/v1/auth", Json(new { apiKey = Obfuscate(key, ts), username, password, timestamp = ts }));
+        var ts = tsMs.ToString();
+        return client.PostAsync("/api/v1/auth", Json(new { apiKey = Obfuscate(key, ts), username, password, timestamp = ts }));
     }
 
     [GeneratedRegex("JSESSIONID=(.*?);")]
@@ -122,14 +128,17 @@ public static partial class Scenario
 
     /// <summary>Raises an org's rate limits so tests of other rules are not metered out (contract A5).</summary>
     public static async Task RaiseLimitsAsync(this KeygateApp app, long orgId) =>
-        await (await app.Provider().PutAsync($"/provider/v1/organizations/{orgId}/limits", Json(new
+        await (await app.Provider().PutAsync($"/provider/v1/organizations/{orgId}/limits", Json(RaisedLimits))).AssertOk();
+
+    /// <summary>The body of PUT …/limits that takes rate limits and the threshold out of a test's way.</summary>
+    public static readonly object RaisedLimits = new
+    {
+        callThreshold = new { calls = 1_000_000_000L, windowSeconds = 86400 },
+        rates = new
         {
-            callThreshold = new { calls = 1_000_000_000L, windowSeconds = 86400 },
-            rates = new
-            {
-                light = new { perSecond = 100_000, perHour = 100_000_000 },
-                medium = new { perSecond = 100_000, perHour = 100_000_000 },
-                heavy = new { perMinute = 100_000, perHour = 100_000_000 },
-            },
-        }))).AssertOk();
+            light = new { perSecond = 100_000, perHour = 100_000_000 },
+            medium = new { perSecond = 100_000, perHour = 100_000_000 },
+            heavy = new { perMinute = 100_000, perHour = 100_000_000 },
+        },
+    };
 }
