@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace Keygate;
@@ -6,8 +7,10 @@ namespace Keygate;
 /// The one DbContext. Each database provider has a thin subclass so that each keeps its own migration set
 /// (EF Core "migrations with multiple providers").
 /// </summary>
-public abstract class AppDbContext(DbContextOptions options) : DbContext(options)
+public abstract class AppDbContext(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
 {
+    /// <summary>The key ring behind portal cookies and antiforgery tokens, shared by every node (and kept across restarts).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<ServiceProvider> ServiceProviders => Set<ServiceProvider>();
     public DbSet<Organization> Organizations => Set<Organization>();
     public DbSet<Account> Accounts => Set<Account>();

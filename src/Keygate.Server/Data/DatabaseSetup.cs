@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -21,6 +22,8 @@ public static class DatabaseSetup
                 ?? throw new InvalidOperationException("Keygate:Database:Provider=Postgres needs ConnectionStrings:Keygate.");
             services.AddDbContext<PostgresDbContext>(b => b.UseNpgsql(cs));
             services.AddScoped<AppDbContext>(sp => sp.GetRequiredService<PostgresDbContext>());
+            // Any node must read the portal cookie another node issued.
+            services.AddDataProtection().SetApplicationName("keygate").PersistKeysToDbContext<PostgresDbContext>();
         }
         else
         {
@@ -29,6 +32,8 @@ public static class DatabaseSetup
             var cs = new SqliteConnectionStringBuilder { DataSource = path, DefaultTimeout = 30, Pooling = true }.ToString();
             services.AddDbContext<SqliteDbContext>(b => b.UseSqlite(cs));
             services.AddScoped<AppDbContext>(sp => sp.GetRequiredService<SqliteDbContext>());
+            // Kept beside the data, so a restart keeps portal logins (not in the user's home folder).
+            services.AddDataProtection().SetApplicationName("keygate").PersistKeysToDbContext<SqliteDbContext>();
         }
         return services;
     }
