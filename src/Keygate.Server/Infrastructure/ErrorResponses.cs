@@ -134,7 +134,7 @@ public static class ErrorResponses
         }
         if (Portal.PortalHeaders.IsPortalPath(ctx.Request.Path))
         {
-            await Portal.PortalErrorPage.WriteAsync(ctx, status, message);
+            await Portal.PortalErrorPage.WriteAsync(ctx, status, code, message);
             return;
         }
         var problems = ctx.RequestServices.GetRequiredService<IProblemDetailsService>();

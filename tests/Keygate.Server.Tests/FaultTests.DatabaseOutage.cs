@@ -1,0 +1,50 @@
+using System.Net;
+using static Keygate.Tests.Scenario;
+
+namespace Keygate.Tests;
+
+/// <summary>
+/// Issue 6, item 4: PostgreSQL unreachable. A node whose database connections run through a <see cref="TcpProxy"/>
+/// loses the database in the middle of its work: every change then answers 503 SERVICE_UNAVAILABLE in the shape of
+/// its API, within seconds; /readyz fails while /healthz does not; and once the network is back the node recovers
+/// by itself with nothing half-written.
+/// </summary>
+public sealed partial class FaultTests
+{
+    [Fact]
+    public async Task With_the_database_unreachable_every_change_answers_503_and_after_it_returns_nothing_was_half_written()
+    {
+        await using var node = await ProxiedApp.CreateAsync();
+        var (app, org) = (node.App, node.Org);
+        using var session = await app.SessionAsync(org);
+        using var provider = app.Provider();
+        using var portal = await app.PortalLoginAsync(org.Username, org.Password);
+        var antiforgery = PortalSession.AntiforgeryToken(await portal.GetStringAsync(PortalSession.KeyPage));
+        var value = await app.KeyValueAsync(org);
+        var before = await node.LedgerAsync();
+
+        node.Proxy.Cut();
+        var keyPath = $"/api/v1/apiKeys/{org.KeyId}";
+        await Unavailable.AssertLegacy(session.PostAsync(keyPath + "/regenerate", null));
+        await Unavailable.AssertLegacy(session.PutAsync(keyPath, Json(new { keyValue = NewKeyValue() })));
+        await Unavailable.AssertLegacy(session.DeleteAsync(keyPath));
+        await Unavailable.AssertProblem(provider.PostAsync($"/provider/v1/organizations/{org.Id}/apiKeys/{org.KeyId}/disable", Json(new { reason = "OTHER" })));
+        await Unavailable.AssertProblem(provider.PutAsync($"/provider/v1/organizations/{org.Id}/subscription", Json(new { enabled = false })));
+        await Unavailable.AssertPortal(portal.PostAsync($"{PortalSession.KeyPage}?handler=Regenerate", new FormUrlEncodedContent(
+            new Dictionary<string, string> { ["keyId"] = org.KeyId.ToString(), ["__RequestVerificationToken"] = antiforgery })));
+        await Unavailable.AssertProblem(app.Client().GetAsync("/readyz"));
+        Assert.Equal(HttpStatusCode.OK, (await app.Client().GetAsync("/healthz").WaitAsync(Unavailable.HangBound)).StatusCode);
+
+        await node.RestoreAsync();
+        await node.AssertUnchangedSinceAsync(before);
+        Assert.True(await node.LogsInAsync(value), "the key of before the outage no longer logs in");
+
+        // The node works again without a restart, and the change is whole.
+        var regenerated = (await (await session.PostAsync(keyPath + "/regenerate", null)).AssertOk()).GetProperty("keyValue").GetString()!;
+        var changed = await node.LedgerAsync();
+        changed.AssertConsistent();
+        Assert.Equal(before.StateVersion + 1, changed.StateVersion);
+        Assert.Equal(regenerated, changed.Cloud!.Value);
+        Assert.True(await node.LogsInAsync(regenerated));
+    }
+}
