@@ -11,6 +11,9 @@ namespace Keygate.Tests;
 /// </summary>
 public sealed partial class FaultTests
 {
+    /// <summary>Only a change writes the org row (its StateVersion); reads of the org never send this.</summary>
+    private const string OrgUpdate = "UPDATE \"Organizations\"";
+
     [Fact]
     public async Task With_the_database_unreachable_every_change_answers_503_and_after_it_returns_nothing_was_half_written()
     {
@@ -46,5 +49,20 @@ public sealed partial class FaultTests
         Assert.Equal(before.StateVersion + 1, changed.StateVersion);
         Assert.Equal(regenerated, changed.Cloud!.Value);
         Assert.True(await node.LogsInAsync(regenerated));
+    }
+
+    [Fact]
+    public async Task A_connection_lost_while_a_change_is_saved_answers_503_and_leaves_nothing_written()
+    {
+        await using var node = await ProxiedApp.CreateAsync();
+        using var session = await node.App.SessionAsync(node.Org);
+        var value = await node.App.KeyValueAsync(node.Org);
+        var before = await node.LedgerAsync();
+
+        // The statement that bumps the org's StateVersion is lost on its way, inside the change's transaction.
+        await node.RegenerateThroughFaultAsync(session, proxy => proxy.CutWhenSending(OrgUpdate));
+
+        await node.AssertUnchangedSinceAsync(before);
+        Assert.True(await node.LogsInAsync(value), "the key of before the lost change no longer logs in");
     }
 }
