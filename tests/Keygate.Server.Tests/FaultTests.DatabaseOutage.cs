@@ -65,4 +65,23 @@ public sealed partial class FaultTests
         await node.AssertUnchangedSinceAsync(before);
         Assert.True(await node.LogsInAsync(value), "the key of before the lost change no longer logs in");
     }
+
+    [Fact]
+    public async Task A_commit_whose_answer_is_lost_leaves_the_node_serving_what_the_database_holds()
+    {
+        await using var node = await ProxiedApp.CreateAsync();
+        using var session = await node.App.SessionAsync(node.Org);
+        var value = await node.App.KeyValueAsync(node.Org);
+
+        // The server commits the regenerate, and the network goes before the node hears of it.
+        await node.RegenerateThroughFaultAsync(session, proxy => proxy.CutWhenCommitting(OrgUpdate));
+
+        var ledger = await node.LedgerAsync();
+        ledger.AssertConsistent();
+        Assert.Equal(2, ledger.Cloud!.Version);
+        var listed = Assert.Single((await (await session.GetAsync("/api/v1/apiKeys")).AssertOk()).EnumerateArray());
+        Assert.Equal(ledger.Cloud.Value, listed.GetProperty("keyValue").GetString());
+        Assert.True(await node.LogsInAsync(ledger.Cloud.Value), "the committed value does not log in");
+        Assert.False(await node.LogsInAsync(value), "the value the database no longer holds still logs in");
+    }
 }

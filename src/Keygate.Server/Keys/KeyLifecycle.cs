@@ -309,7 +309,17 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
                 }
                 foreach (var step in change.AfterSave) await step();
                 await db.SaveChangesAsync();
-                await tx.CommitAsync();
+                try
+                {
+                    await tx.CommitAsync();
+                }
+                catch
+                {
+                    // The database may have committed and only its answer been lost (a dropped connection): this
+                    // node must not go on serving the snapshot from before, so it reads the org afresh next time.
+                    cache.Forget(orgId);
+                    throw;
+                }
             }
             catch (DbUpdateConcurrencyException) when (attempt < MaxAttempts)
             {

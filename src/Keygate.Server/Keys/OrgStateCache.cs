@@ -32,17 +32,33 @@ public sealed class OrgStateCache(IServiceScopeFactory scopes, KeyVault vault)
         }
     }
 
-    /// <summary>Forgets an org so the next read reloads it (used when another node may have changed it).</summary>
-    public void Forget(long orgId) => _orgs.TryRemove(orgId, out _);
+    /// <summary>
+    /// Forgets an org so the next read reloads it: another node may have changed it, or a commit of this node
+    /// failed without saying whether it happened.
+    /// </summary>
+    public void Forget(long orgId)
+    {
+        Interlocked.Increment(ref _forgets);
+        _orgs.TryRemove(orgId, out _);
+    }
+
+    /// <summary>Counts <see cref="Forget"/> calls, so a read that began before one never caches what it read.</summary>
+    private long _forgets;
 
     private async Task<OrgSnapshot?> LoadAsync(long orgId, CancellationToken ct)
     {
+        var forgets = Interlocked.Read(ref _forgets);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var org = await db.Organizations.AsNoTracking().Include(o => o.Keys).FirstOrDefaultAsync(o => o.Id == orgId, ct);
         if (org is null) return null;
         var snapshot = OrgSnapshot.From(org, vault);
+        // The read may predate the change a Forget was about (StateVersion cannot tell: a commit whose outcome is
+        // unknown was never published). Such a snapshot answers this request only; checked again after Publish,
+        // as a Forget may slip in between.
+        if (Interlocked.Read(ref _forgets) != forgets) return snapshot;
         Publish(snapshot);
+        if (Interlocked.Read(ref _forgets) != forgets) _orgs.TryRemove(new KeyValuePair<long, OrgSnapshot>(orgId, snapshot));
         return _orgs.TryGetValue(orgId, out var latest) ? latest : snapshot;
     }
 }
