@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using static Keygate.Tests.Scenario;
 
@@ -83,5 +84,49 @@ public sealed partial class FaultTests
         Assert.Equal(ledger.Cloud.Value, listed.GetProperty("keyValue").GetString());
         Assert.True(await node.LogsInAsync(ledger.Cloud.Value), "the committed value does not log in");
         Assert.False(await node.LogsInAsync(value), "the value the database no longer holds still logs in");
+    }
+
+    [Fact]
+    public async Task A_cut_in_the_middle_of_concurrent_regenerates_leaves_each_one_committed_whole_or_not_at_all()
+    {
+        await using var node = await ProxiedApp.CreateAsync();
+        using var session = await node.App.SessionAsync(node.Org);
+        var returned = new ConcurrentQueue<string>();
+        var refused = 0;
+        using var stop = new CancellationTokenSource();
+
+        async Task RegenerateUntilStopped()
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var r = await session.PostAsync($"/api/v1/apiKeys/{node.Org.KeyId}/regenerate", null).WaitAsync(Unavailable.HangBound);
+                if (r.StatusCode == HttpStatusCode.OK) returned.Enqueue((await r.JsonAsync()).GetProperty("keyValue").GetString()!);
+                else
+                {
+                    await Unavailable.AssertLegacy(Task.FromResult(r));
+                    Interlocked.Increment(ref refused);
+                }
+            }
+        }
+
+        const int Workers = 6;
+        var workers = Enumerable.Range(0, Workers).Select(_ => Task.Run(RegenerateUntilStopped)).ToArray();
+        await Task.Delay(Random.Shared.Next(100, 600));
+        node.Proxy.Cut();
+        // Let every worker meet the outage a few times before the network comes back.
+        for (var i = 0; i < 300 && Volatile.Read(ref refused) < 3 * Workers; i++) await Task.Delay(100);
+        await stop.CancelAsync();
+        await Task.WhenAll(workers);
+        await node.RestoreAsync();
+
+        var ledger = await node.LedgerAsync();
+        ledger.AssertConsistent();
+        var committed = ledger.Successes.Count(e => e.Action == "key.regenerate");
+        Assert.True(returned.Count > 0 && refused > 0, $"{returned.Count} regenerates returned, {refused} refused: the cut missed the stream");
+        // Every regenerate that returned is committed; at most one per worker committed without its answer.
+        Assert.InRange(committed, returned.Count, returned.Count + Workers);
+        Assert.True(await node.LogsInAsync(ledger.Cloud!.Value), "the committed value does not log in");
+        var listed = Assert.Single((await (await session.GetAsync("/api/v1/apiKeys")).AssertOk()).EnumerateArray());
+        Assert.Equal(ledger.Cloud.Value, listed.GetProperty("keyValue").GetString());
     }
 }

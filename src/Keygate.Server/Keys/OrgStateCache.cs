@@ -32,6 +32,34 @@ public sealed class OrgStateCache(IServiceScopeFactory scopes, KeyVault vault)
         }
     }
 
+    private readonly ConcurrentDictionary<long, SemaphoreSlim> _changeTurns = new();
+
+    /// <summary>
+    /// Changes to one org take turns on this node (KeyLifecycle holds a turn for a whole change). Racing each other
+    /// they would only collide on the StateVersion token and retry, and under a steady stream of changes a request
+    /// could lose often enough to run out of attempts (a 500). Across nodes the token still decides. The wait is
+    /// bounded: behind a database that hangs, a queue of changes answers 503 (a TimeoutException) rather than
+    /// hanging one after another.
+    /// </summary>
+    public async Task<IDisposable> ChangeTurnAsync(long orgId)
+    {
+        var turn = _changeTurns.GetOrAdd(orgId, _ => new SemaphoreSlim(1, 1));
+        if (!await turn.WaitAsync(TurnWait)) throw new TimeoutException($"Organization {orgId} is busy with other changes.");
+        return new Turn(turn);
+    }
+
+    private static readonly TimeSpan TurnWait = TimeSpan.FromSeconds(15);
+
+    private sealed class Turn(SemaphoreSlim turn) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) turn.Release();
+        }
+    }
+
     /// <summary>
     /// Forgets an org so the next read reloads it: another node may have changed it, or a commit of this node
     /// failed without saying whether it happened.
