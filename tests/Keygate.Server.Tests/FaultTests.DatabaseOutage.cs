@@ -129,4 +129,33 @@ public sealed partial class FaultTests
         var listed = Assert.Single((await (await session.GetAsync("/api/v1/apiKeys")).AssertOk()).EnumerateArray());
         Assert.Equal(ledger.Cloud.Value, listed.GetProperty("keyValue").GetString());
     }
+
+    [Fact]
+    public async Task A_logout_or_end_all_during_the_outage_answers_503_and_leaves_the_sessions_working_after_a_restart_too()
+    {
+        await using var node = await ProxiedApp.CreateAsync();
+        var (app, org) = (node.App, node.Org);
+        var value = await app.KeyValueAsync(org);
+        var ids = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            var login = await app.LoginAsync(org.Username, org.Password, value);
+            await login.AssertOk();
+            ids.Add(SessionIdOf(login)!);
+        }
+        using var portal = await app.PortalLoginAsync(org.Username, org.Password);
+        var antiforgery = PortalSession.AntiforgeryToken(await portal.GetStringAsync("/admin/sessions"));
+
+        node.Proxy.Cut();
+        await Unavailable.AssertLegacy(app.SessionClient(ids[0]).DeleteAsync("/api/v1/auth"));
+        await Unavailable.AssertPortal(portal.PostAsync("/admin/sessions?handler=EndAll",
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = antiforgery })));
+        await node.RestoreAsync();
+
+        // Neither ended, on this node nor on one started afresh from the database: not ended in memory only.
+        using var restarted = KeygateApp.Reopen(app);
+        foreach (var host in new[] { app, restarted })
+            foreach (var id in ids)
+                await (await host.SessionClient(id).GetAsync("/api/v1/auth")).AssertOk();
+    }
 }

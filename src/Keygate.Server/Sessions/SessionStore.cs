@@ -58,10 +58,12 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
 
     public bool IsIdle(SessionEntry e, long nowMs) => nowMs - e.LastSeenMs >= IdleMs;
 
-    /// <summary>Ends a session in memory at once and in the database right after.</summary>
+    /// <summary>
+    /// Ends a session in the database, then in memory. In that order, a database that cannot be reached fails the
+    /// logout as a whole (503) rather than ending the session on this node only, to come back at the next restart.
+    /// </summary>
     public async Task EndAsync(SessionEntry e, AuditEvent? audit = null)
     {
-        _sessions.TryRemove(KeyOf(e.IdHash), out _);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         await using var tx = await db.Database.BeginTransactionAsync();
@@ -72,15 +74,17 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
             await db.SaveChangesAsync();
         }
         await tx.CommitAsync();
+        _sessions.TryRemove(KeyOf(e.IdHash), out _);
     }
 
     /// <summary>
-    /// Ends every live session of an org ("end all" in the portal): out of memory at once, then their rows
-    /// are deleted and the audit event written in one transaction. Returns how many ended.
+    /// Ends every live session of an org ("end all" in the portal): their rows are deleted and the audit event
+    /// written in one transaction, then they leave memory (the order of <see cref="EndAsync"/>, for the same
+    /// reason). Returns how many ended.
     /// </summary>
     public async Task<int> EndAllAsync(long orgId, AuditEvent audit)
     {
-        var ended = OfOrganization(orgId).Where(e => _sessions.TryRemove(KeyOf(e.IdHash), out _)).ToList();
+        var ended = OfOrganization(orgId).ToList();
         audit.Detail = $"count={ended.Count}";
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
@@ -89,6 +93,7 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
         db.AuditEvents.Add(audit);
         await db.SaveChangesAsync();
         await tx.CommitAsync();
+        foreach (var e in ended) _sessions.TryRemove(KeyOf(e.IdHash), out _);
         return ended.Count;
     }
 
