@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
@@ -48,6 +49,22 @@ public sealed class KeygateApp : WebApplicationFactory<Program>
 
     /// <summary>An app with extra configuration (for the tests that change defaults).</summary>
     public static KeygateApp With(Dictionary<string, string?> settings) => new(settings);
+
+    /// <summary>
+    /// A PostgreSQL app whose connections go through a loopback port (a <see cref="TcpProxy"/> in front of the
+    /// server), with short connect and command timeouts so that an outage answers within seconds. The database
+    /// itself is created through the direct server, as for any app. TLS is off on this loopback hop so that the proxy
+    /// can see the protocol (<see cref="TcpProxy.CutWhenCommitting"/>).
+    /// </summary>
+    public static KeygateApp ThroughProxy(int port)
+    {
+        var app = new KeygateApp();
+        app._settings["ConnectionStrings:Keygate"] = new NpgsqlConnectionStringBuilder(app._settings["ConnectionStrings:Keygate"])
+        {
+            Host = "127.0.0.1", Port = port, Timeout = 2, CommandTimeout = 5, SslMode = SslMode.Disable,
+        }.ToString();
+        return app;
+    }
 
     /// <summary>
     /// The first node of a cluster: PostgreSQL plus Redis, under a Redis key prefix of its own so parallel
@@ -108,6 +125,15 @@ public sealed class KeygateApp : WebApplicationFactory<Program>
     }
 
     public string Kek => _kek;
+
+    /// <summary>A direct connection to this app's database (never through a proxy), to check what was committed.</summary>
+    public AppDbContext OpenDatabase() => OpenDatabase(PostgresDatabase, DatabasePath);
+
+    /// <summary>A PostgreSQL database on the test server when one is named, else the SQLite file.</summary>
+    public static AppDbContext OpenDatabase(string? postgresDatabase, string sqlitePath) => postgresDatabase is null
+        ? new SqliteDbContext(new DbContextOptionsBuilder<SqliteDbContext>().UseSqlite($"Data Source={sqlitePath};Pooling=false").Options)
+        : new PostgresDbContext(new DbContextOptionsBuilder<PostgresDbContext>()
+            .UseNpgsql(new NpgsqlConnectionStringBuilder(PostgresServer) { Database = postgresDatabase }.ToString()).Options);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

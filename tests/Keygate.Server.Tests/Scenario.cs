@@ -15,6 +15,10 @@ public static partial class Scenario
 
     public static string Unique(string prefix = "u") => $"{prefix}-{Guid.NewGuid():N}@test.example";
 
+    /// <summary>A valid Cloud Service key value (contract A4: exactly 12 of A-Z a-z 0-9), random.</summary>
+    public static string NewKeyValue() =>
+        System.Security.Cryptography.RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 12);
+
     public static StringContent Json(object body) => new(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
 
     public static StringContent RawJson(string body) => new(body, Encoding.UTF8, "application/json");
@@ -47,10 +51,14 @@ public static partial class Scenario
     /// The org's rate limits and threshold are raised (contract A5: tests of other rules raise them) unless
     /// <paramref name="defaultLimits"/> asks for the contract's defaults.
     /// </remarks>
-    public static async Task<TestOrg> CreateOrgAsync(this KeygateApp app, bool subscribe = true, long? expiresAt = null,
-        HttpClient? provider = null, long? serviceProviderId = null, bool defaultLimits = false)
+    public static Task<TestOrg> CreateOrgAsync(this KeygateApp app, bool subscribe = true, long? expiresAt = null,
+        HttpClient? provider = null, long? serviceProviderId = null, bool defaultLimits = false) =>
+        CreateOrgAsync(provider ?? app.Provider(), app.Provider(), subscribe, expiresAt, serviceProviderId, defaultLimits);
+
+    /// <summary>The same on any server (a node process, say); the limits are raised with <paramref name="operatorClient"/>.</summary>
+    public static async Task<TestOrg> CreateOrgAsync(HttpClient provider, HttpClient operatorClient, bool subscribe = true,
+        long? expiresAt = null, long? serviceProviderId = null, bool defaultLimits = false)
     {
-        provider ??= app.Provider();
         var username = Unique("admin");
         var created = await (await provider.PostAsync("/provider/v1/organizations", Json(new
         {
@@ -59,7 +67,7 @@ public static partial class Scenario
             admin = new { username, password = Password },
         }))).AssertOk(HttpStatusCode.Created);
         var id = created.GetProperty("id").GetInt64();
-        if (!defaultLimits) await app.RaiseLimitsAsync(id);
+        if (!defaultLimits) await RaiseLimitsAsync(operatorClient, id);
         long keyId = 0;
         if (subscribe)
         {
@@ -127,8 +135,10 @@ public static partial class Scenario
     }
 
     /// <summary>Raises an org's rate limits so tests of other rules are not metered out (contract A5).</summary>
-    public static async Task RaiseLimitsAsync(this KeygateApp app, long orgId) =>
-        await (await app.Provider().PutAsync($"/provider/v1/organizations/{orgId}/limits", Json(RaisedLimits))).AssertOk();
+    public static Task RaiseLimitsAsync(this KeygateApp app, long orgId) => RaiseLimitsAsync(app.Provider(), orgId);
+
+    public static async Task RaiseLimitsAsync(HttpClient operatorClient, long orgId) =>
+        await (await operatorClient.PutAsync($"/provider/v1/organizations/{orgId}/limits", Json(RaisedLimits))).AssertOk();
 
     /// <summary>The body of PUT …/limits that takes rate limits and the threshold out of a test's way.</summary>
     public static readonly object RaisedLimits = new

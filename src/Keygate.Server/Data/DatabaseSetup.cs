@@ -62,7 +62,15 @@ public static class Db
         _ => false,
     };
 
-    /// <summary>The database could not be reached or gave up: answer 503, the change did not happen.</summary>
-    public static bool IsUnavailable(Exception e) => e is DbException or TimeoutException
-        || e.InnerException is DbException or TimeoutException or System.Net.Sockets.SocketException;
+    /// <summary>
+    /// The database could not be reached or gave up: answer 503. The driver's exception may sit a few levels down
+    /// (a connection lost during SaveChanges is an InvalidOperationException "transient failure" around a
+    /// DbUpdateException around the NpgsqlException), so the whole chain is searched.
+    /// </summary>
+    public static bool IsUnavailable(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+            if (x is DbException or TimeoutException or System.Net.Sockets.SocketException) return true;
+        return false;
+    }
 }

@@ -104,7 +104,8 @@ public static class ErrorResponses
                 var status = ctx.Response.StatusCode;
                 var message = status switch
                 {
-                    503 => "The service is temporarily unavailable; nothing was changed. Try again.",
+                    // No promise that nothing changed: a commit whose answer was lost may have happened (KeyLifecycle).
+                    503 => "The service is temporarily unavailable. Try again shortly.",
                     >= 500 => "An unexpected error occurred.",
                     _ => "The request could not be read.",
                 };
@@ -134,7 +135,7 @@ public static class ErrorResponses
         }
         if (Portal.PortalHeaders.IsPortalPath(ctx.Request.Path))
         {
-            await Portal.PortalErrorPage.WriteAsync(ctx, status, message);
+            await Portal.PortalErrorPage.WriteAsync(ctx, status, code, message);
             return;
         }
         var problems = ctx.RequestServices.GetRequiredService<IProblemDetailsService>();

@@ -266,13 +266,15 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
 
     /// <summary>
     /// Loads the org, lets <paramref name="apply"/> check and change it, and commits with the org's
-    /// StateVersion as concurrency token. A concurrent change to the same org makes the save fail, and the
-    /// whole decision is taken again on fresh data: so two racing adds give one key and one 409, and racing
-    /// regenerates leave the value of the last commit both in the database and in the snapshot.
+    /// StateVersion as concurrency token. On this node changes to one org take turns; a concurrent change from
+    /// another node makes the save fail, and the whole decision is taken again on fresh data: so two racing adds
+    /// give one key and one 409, and racing regenerates leave the value of the last commit both in the database
+    /// and in the snapshot.
     /// </summary>
     private async Task<Result<OrgSnapshot>> MutateAsync(Actor actor, long orgId, string action, long? keyId,
         Func<Organization, Change, KeygateError?> apply)
     {
+        using var turn = await cache.ChangeTurnAsync(orgId);
         for (var attempt = 1; ; attempt++)
         {
             db.ChangeTracker.Clear();
@@ -310,7 +312,17 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
                 }
                 foreach (var step in change.AfterSave) await step();
                 await db.SaveChangesAsync();
-                await tx.CommitAsync();
+                try
+                {
+                    await tx.CommitAsync();
+                }
+                catch
+                {
+                    // The database may have committed and only its answer been lost (a dropped connection): this
+                    // node must not go on serving the snapshot from before, so it reads the org afresh next time.
+                    cache.Forget(orgId);
+                    throw;
+                }
             }
             catch (DbUpdateConcurrencyException) when (attempt < MaxAttempts)
             {

@@ -51,17 +51,62 @@ public sealed class OrgStateCache(IServiceScopeFactory scopes, KeyVault vault, S
         if (shared is not null) await shared.PublishAsync(snapshot.OrgId, snapshot.StateVersion);
     }
 
-    /// <summary>Forgets an org so the next read reloads it (used when another node may have changed it).</summary>
-    public void Forget(long orgId) => _orgs.TryRemove(orgId, out _);
+
+    private readonly ConcurrentDictionary<long, SemaphoreSlim> _changeTurns = new();
+
+    /// <summary>
+    /// Changes to one org take turns on this node (KeyLifecycle holds a turn for a whole change). Racing each other
+    /// they would only collide on the StateVersion token and retry, and under a steady stream of changes a request
+    /// could lose often enough to run out of attempts (a 500). Across nodes the token still decides. The wait is
+    /// bounded: behind a database that hangs, a queue of changes answers 503 (a TimeoutException) rather than
+    /// hanging one after another.
+    /// </summary>
+    public async Task<IDisposable> ChangeTurnAsync(long orgId)
+    {
+        var turn = _changeTurns.GetOrAdd(orgId, _ => new SemaphoreSlim(1, 1));
+        if (!await turn.WaitAsync(TurnWait)) throw new TimeoutException($"Organization {orgId} is busy with other changes.");
+        return new Turn(turn);
+    }
+
+    private static readonly TimeSpan TurnWait = TimeSpan.FromSeconds(15);
+
+    private sealed class Turn(SemaphoreSlim turn) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) turn.Release();
+        }
+    }
+
+    /// <summary>
+    /// Forgets an org so the next read reloads it: another node may have changed it, or a commit of this node
+    /// failed without saying whether it happened.
+    /// </summary>
+    public void Forget(long orgId)
+    {
+        Interlocked.Increment(ref _forgets);
+        _orgs.TryRemove(orgId, out _);
+    }
+
+    /// <summary>Counts <see cref="Forget"/> calls, so a read that began before one never caches what it read.</summary>
+    private long _forgets;
 
     private async Task<OrgSnapshot?> LoadAsync(long orgId, CancellationToken ct)
     {
+        var forgets = Interlocked.Read(ref _forgets);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var org = await db.Organizations.AsNoTracking().Include(o => o.Keys).FirstOrDefaultAsync(o => o.Id == orgId, ct);
         if (org is null) return null;
         var snapshot = OrgSnapshot.From(org, vault);
+        // The read may predate the change a Forget was about (StateVersion cannot tell: a commit whose outcome is
+        // unknown was never published). Such a snapshot answers this request only; checked again after Publish,
+        // as a Forget may slip in between.
+        if (Interlocked.Read(ref _forgets) != forgets) return snapshot;
         Publish(snapshot);
+        if (Interlocked.Read(ref _forgets) != forgets) _orgs.TryRemove(new KeyValuePair<long, OrgSnapshot>(orgId, snapshot));
         return _orgs.TryGetValue(orgId, out var latest) ? latest : snapshot;
     }
 }

@@ -40,11 +40,10 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
         var session = id is null ? null : await sessions.FindAsync(id, http.RequestAborted);
         if (session is null) return SessionNotValid;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        if (sessions.IsIdle(session, now) && await sessions.IdleEverywhereAsync(session, now, http.RequestAborted))
-        {
-            await sessions.EndAsync(session);
-            return SessionNotValid;
-        }
+        // An idle session stays refused (refusals never touch it) until the sweep removes it: no database write
+        // here, so the answer is the same while the database is unreachable. On a cluster another node may have
+        // used it since, so the database's last-seen is asked first.
+        if (sessions.IsIdle(session, now) && await sessions.IdleEverywhereAsync(session, now, http.RequestAborted)) return SessionNotValid;
         var org = await orgs.GetAsync(session.OrganizationId, http.RequestAborted);
         var key = org?.Cloud;
         // The key the session was opened with is gone, or was changed while the org ends sessions on change.

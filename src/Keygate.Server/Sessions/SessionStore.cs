@@ -131,10 +131,12 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
         return IsIdle(e, nowMs);
     }
 
-    /// <summary>Ends a session in memory at once and in the database right after.</summary>
+    /// <summary>
+    /// Ends a session in the database, then in memory. In that order, a database that cannot be reached fails the
+    /// logout as a whole (503) rather than ending the session on this node only, to come back at the next restart.
+    /// </summary>
     public async Task EndAsync(SessionEntry e, AuditEvent? audit = null)
     {
-        _sessions.TryRemove(KeyOf(e.IdHash), out _);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         await using var tx = await db.Database.BeginTransactionAsync();
@@ -146,28 +148,31 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
         }
         var version = await SessionsEndedAsync(db, e.OrganizationId);
         await tx.CommitAsync();
+        _sessions.TryRemove(KeyOf(e.IdHash), out _);
         await PublishAsync(e.OrganizationId, version);
     }
 
     /// <summary>
-    /// Ends every live session of an org ("end all" in the portal): out of memory at once, then their rows
-    /// are deleted and the audit event written in one transaction. Returns how many ended.
+    /// Ends every live session of an org ("end all" in the portal): their rows are deleted and the audit event
+    /// written in one transaction, then they leave memory (the order of <see cref="EndAsync"/>, for the same
+    /// reason). Returns how many ended.
     /// </summary>
     public async Task<int> EndAllAsync(long orgId, AuditEvent audit)
     {
-        var ended = _sessions.Values.Where(s => s.OrganizationId == orgId && _sessions.TryRemove(KeyOf(s.IdHash), out _)).Count();
+        var mine = _sessions.Values.Where(s => s.OrganizationId == orgId).ToList();
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         await using var tx = await db.Database.BeginTransactionAsync();
         var deleted = await db.LegacySessions.Where(s => s.OrganizationId == orgId).ExecuteDeleteAsync();
         // On a cluster the rows say how many there were; other nodes' sessions are among them.
-        audit.Detail = $"count={(shared is null ? ended : deleted)}";
+        audit.Detail = $"count={(shared is null ? mine.Count : deleted)}";
         db.AuditEvents.Add(audit);
         await db.SaveChangesAsync();
         var version = await SessionsEndedAsync(db, orgId);
         await tx.CommitAsync();
+        foreach (var e in mine) _sessions.TryRemove(KeyOf(e.IdHash), out _);
         await PublishAsync(orgId, version);
-        return shared is null ? ended : deleted;
+        return shared is null ? mine.Count : deleted;
     }
 
     /// <summary>On a cluster node, marks the org's sessions as changed, in the caller's transaction; returns the new version.</summary>

@@ -1,0 +1,161 @@
+using System.Collections.Concurrent;
+using System.Net;
+using static Keygate.Tests.Scenario;
+
+namespace Keygate.Tests;
+
+/// <summary>
+/// Issue 6, item 4: PostgreSQL unreachable. A node whose database connections run through a <see cref="TcpProxy"/>
+/// loses the database in the middle of its work: every change then answers 503 SERVICE_UNAVAILABLE in the shape of
+/// its API, within seconds; /readyz fails while /healthz does not; and once the network is back the node recovers
+/// by itself with nothing half-written.
+/// </summary>
+public sealed partial class FaultTests
+{
+    /// <summary>Only a change writes the org row (its StateVersion); reads of the org never send this.</summary>
+    private const string OrgUpdate = "UPDATE \"Organizations\"";
+
+    [Fact]
+    public async Task With_the_database_unreachable_every_change_answers_503_and_after_it_returns_nothing_was_half_written()
+    {
+        await using var node = await ProxiedApp.CreateAsync();
+        var (app, org) = (node.App, node.Org);
+        using var session = await app.SessionAsync(org);
+        using var provider = app.Provider();
+        using var portal = await app.PortalLoginAsync(org.Username, org.Password);
+        var antiforgery = PortalSession.AntiforgeryToken(await portal.GetStringAsync(PortalSession.KeyPage));
+        var value = await app.KeyValueAsync(org);
+        var before = await node.LedgerAsync();
+
+        node.Proxy.Cut();
+        var keyPath = $"/api/v1/apiKeys/{org.KeyId}";
+        await Unavailable.AssertLegacy(session.PostAsync(keyPath + "/regenerate", null));
+        await Unavailable.AssertLegacy(session.PutAsync(keyPath, Json(new { keyValue = NewKeyValue() })));
+        await Unavailable.AssertLegacy(session.DeleteAsync(keyPath));
+        await Unavailable.AssertProblem(provider.PostAsync($"/provider/v1/organizations/{org.Id}/apiKeys/{org.KeyId}/disable", Json(new { reason = "OTHER" })));
+        await Unavailable.AssertProblem(provider.PutAsync($"/provider/v1/organizations/{org.Id}/subscription", Json(new { enabled = false })));
+        await Unavailable.AssertPortal(portal.PostAsync($"{PortalSession.KeyPage}?handler=Regenerate", new FormUrlEncodedContent(
+            new Dictionary<string, string> { ["keyId"] = org.KeyId.ToString(), ["__RequestVerificationToken"] = antiforgery })));
+        await Unavailable.AssertProblem(app.Client().GetAsync("/readyz"));
+        Assert.Equal(HttpStatusCode.OK, (await app.Client().GetAsync("/healthz").WaitAsync(Unavailable.HangBound)).StatusCode);
+
+        await node.RestoreAsync();
+        await node.AssertUnchangedSinceAsync(before);
+        Assert.True(await node.LogsInAsync(value), "the key of before the outage no longer logs in");
+
+        // The node works again without a restart, and the change is whole.
+        var regenerated = (await (await session.PostAsync(keyPath + "/regenerate", null)).AssertOk()).GetProperty("keyValue").GetString()!;
+        var changed = await node.LedgerAsync();
+        changed.AssertConsistent();
+        Assert.Equal(before.StateVersion + 1, changed.StateVersion);
+        Assert.Equal(regenerated, changed.Cloud!.Value);
+        Assert.True(await node.LogsInAsync(regenerated));
+    }
+
+    [Fact]
+    public async Task A_connection_lost_while_a_change_is_saved_answers_503_and_leaves_nothing_written()
+    {
+        await using var node = await ProxiedApp.CreateAsync();
+        using var session = await node.App.SessionAsync(node.Org);
+        var value = await node.App.KeyValueAsync(node.Org);
+        var before = await node.LedgerAsync();
+
+        // The statement that bumps the org's StateVersion is lost on its way, inside the change's transaction.
+        await node.RegenerateThroughFaultAsync(session, proxy => proxy.CutWhenSending(OrgUpdate));
+
+        await node.AssertUnchangedSinceAsync(before);
+        Assert.True(await node.LogsInAsync(value), "the key of before the lost change no longer logs in");
+    }
+
+    [Fact]
+    public async Task A_commit_whose_answer_is_lost_leaves_the_node_serving_what_the_database_holds()
+    {
+        await using var node = await ProxiedApp.CreateAsync();
+        using var session = await node.App.SessionAsync(node.Org);
+        var value = await node.App.KeyValueAsync(node.Org);
+
+        // The server commits the regenerate, and the network goes before the node hears of it.
+        await node.RegenerateThroughFaultAsync(session, proxy => proxy.CutWhenCommitting(OrgUpdate));
+
+        var ledger = await node.LedgerAsync();
+        ledger.AssertConsistent();
+        Assert.Equal(2, ledger.Cloud!.Version);
+        var listed = Assert.Single((await (await session.GetAsync("/api/v1/apiKeys")).AssertOk()).EnumerateArray());
+        Assert.Equal(ledger.Cloud.Value, listed.GetProperty("keyValue").GetString());
+        Assert.True(await node.LogsInAsync(ledger.Cloud.Value), "the committed value does not log in");
+        Assert.False(await node.LogsInAsync(value), "the value the database no longer holds still logs in");
+    }
+
+    [Fact]
+    public async Task A_cut_in_the_middle_of_concurrent_regenerates_leaves_each_one_committed_whole_or_not_at_all()
+    {
+        await using var node = await ProxiedApp.CreateAsync();
+        using var session = await node.App.SessionAsync(node.Org);
+        var returned = new ConcurrentQueue<string>();
+        var refused = 0;
+        using var stop = new CancellationTokenSource();
+
+        async Task RegenerateUntilStopped()
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var r = await session.PostAsync($"/api/v1/apiKeys/{node.Org.KeyId}/regenerate", null).WaitAsync(Unavailable.HangBound);
+                if (r.StatusCode == HttpStatusCode.OK) returned.Enqueue((await r.JsonAsync()).GetProperty("keyValue").GetString()!);
+                else
+                {
+                    await Unavailable.AssertLegacy(Task.FromResult(r));
+                    Interlocked.Increment(ref refused);
+                }
+            }
+        }
+
+        const int Workers = 6;
+        var workers = Enumerable.Range(0, Workers).Select(_ => Task.Run(RegenerateUntilStopped)).ToArray();
+        await Task.Delay(Random.Shared.Next(100, 600));
+        node.Proxy.Cut();
+        // Let every worker meet the outage a few times before the network comes back.
+        for (var i = 0; i < 300 && Volatile.Read(ref refused) < 3 * Workers; i++) await Task.Delay(100);
+        await stop.CancelAsync();
+        await Task.WhenAll(workers);
+        await node.RestoreAsync();
+
+        var ledger = await node.LedgerAsync();
+        ledger.AssertConsistent();
+        var committed = ledger.Successes.Count(e => e.Action == "key.regenerate");
+        Assert.True(returned.Count > 0 && refused > 0, $"{returned.Count} regenerates returned, {refused} refused: the cut missed the stream");
+        // Every regenerate that returned is committed; at most one per worker committed without its answer.
+        Assert.InRange(committed, returned.Count, returned.Count + Workers);
+        Assert.True(await node.LogsInAsync(ledger.Cloud!.Value), "the committed value does not log in");
+        var listed = Assert.Single((await (await session.GetAsync("/api/v1/apiKeys")).AssertOk()).EnumerateArray());
+        Assert.Equal(ledger.Cloud.Value, listed.GetProperty("keyValue").GetString());
+    }
+
+    [Fact]
+    public async Task A_logout_or_end_all_during_the_outage_answers_503_and_leaves_the_sessions_working_after_a_restart_too()
+    {
+        await using var node = await ProxiedApp.CreateAsync();
+        var (app, org) = (node.App, node.Org);
+        var value = await app.KeyValueAsync(org);
+        var ids = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            var login = await app.LoginAsync(org.Username, org.Password, value);
+            await login.AssertOk();
+            ids.Add(SessionIdOf(login)!);
+        }
+        using var portal = await app.PortalLoginAsync(org.Username, org.Password);
+        var antiforgery = PortalSession.AntiforgeryToken(await portal.GetStringAsync("/admin/sessions"));
+
+        node.Proxy.Cut();
+        await Unavailable.AssertLegacy(app.SessionClient(ids[0]).DeleteAsync("/api/v1/auth"));
+        await Unavailable.AssertPortal(portal.PostAsync("/admin/sessions?handler=EndAll",
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = antiforgery })));
+        await node.RestoreAsync();
+
+        // Neither ended, on this node nor on one started afresh from the database: not ended in memory only.
+        using var restarted = KeygateApp.Reopen(app);
+        foreach (var host in new[] { app, restarted })
+            foreach (var id in ids)
+                await (await host.SessionClient(id).GetAsync("/api/v1/auth")).AssertOk();
+    }
+}
