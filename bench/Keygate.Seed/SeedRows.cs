@@ -18,9 +18,9 @@ public sealed class SeedRows : IDisposable
             INSERT INTO Organizations (Id, Name, ServiceProviderId, BaseUrl, SubscriptionEnabled, SubscriptionExpiresAt,
               EndSessionsOnKeyChange, Limits_CallThreshold, Limits_ThresholdWindowSeconds, Limits_WarnAtPercent,
               Limits_LightPerSecond, Limits_LightPerHour, Limits_MediumPerSecond, Limits_MediumPerHour,
-              Limits_HeavyPerMinute, Limits_HeavyPerHour, Limits_SandboxDailyQuota, StateVersion, SessionsEndedVersion, CreatedAtMs)
+              Limits_HeavyPerMinute, Limits_HeavyPerHour, Limits_SandboxDailyQuota, StateVersion, SessionsEndedVersion, StateChangedAtMs, CreatedAtMs)
             VALUES ($id, 'Bench org ' || $id, NULL, 'http://127.0.0.1/api/v1', 1, NULL, 0, 1000000000000, 86400, 100,
-              $huge, $huge, $huge, $huge, 1, 4, 100, 1, 0, $now)
+              $huge, $huge, $huge, $huge, 1, 4, 100, 1, 0, $now, $now)
             """, "$id", "$huge", "$now");
         _account = Command(c, """
             INSERT INTO Accounts (Id, Kind, Username, NormalizedUsername, PasswordHash, Role, OrganizationId, ServiceProviderId, CreatedAtMs)
