@@ -133,13 +133,13 @@ public sealed class ClusterInvalidationTests
     public async Task Redis_down_the_nodes_use_the_database_and_take_Redis_up_again_when_it_returns()
     {
         await using var redis = await RedisProcess.StartAsync();
-        using var a = KeygateApp.ClusterNode(LoopSettings, redis.Configuration);
+        using var a = KeygateApp.ClusterNode(LoopSettings, redis.Address);
         using var b = KeygateApp.Peer(a);
         var (org, key) = await NewOrgAsync(a);
         await WaitTrustedAsync(a, b);
         key = await ChangeLoopAsync(a, b, org, key, 5) == 0 ? await a.KeyValueAsync(org) : throw new Xunit.Sdk.XunitException("stale before the outage");
 
-        redis.Stop();
+        await redis.KillAsync();
         Assert.Equal(0, await ChangeLoopAsync(a, b, org, key, 6));
         Assert.False(a.Service<SharedVersions>().Trusted);
         Assert.False(b.Service<SharedVersions>().Trusted);

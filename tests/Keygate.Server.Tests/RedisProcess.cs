@@ -1,63 +1,69 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Sockets;
 
 namespace Keygate.Tests;
 
 /// <summary>
-/// A private redis-server (Debian's /usr/bin/redis-server) on a free loopback port, in memory only, that a
-/// test may stop and start again on the same port: a Redis outage and a restart that lost everything.
+/// A private redis-server (Debian's /usr/bin/redis-server) on a free loopback port, to kill and start again on
+/// the same port in the middle of a test: a Redis outage, and a restart that lost everything (or, persistent,
+/// kept it).
 /// </summary>
 public sealed class RedisProcess : IAsyncDisposable
 {
+    private readonly int _port = NodeProcess.FreePort();
+    private readonly string _folder = Directory.CreateTempSubdirectory("keygate-redis-").FullName;
+    private readonly bool _persistent;
     private Process? _process;
-    public int Port { get; } = NodeProcess.FreePort();
-    public string Configuration => $"127.0.0.1:{Port}";
 
-    public static async Task<RedisProcess> StartAsync()
+    private RedisProcess(bool persistent) => _persistent = persistent;
+
+    public string Address => $"127.0.0.1:{_port}";
+
+    /// <summary>In memory only, or (<paramref name="persistent"/>) with every write in an append-only file, so a restart keeps the data.</summary>
+    public static async Task<RedisProcess> StartAsync(bool persistent = false)
     {
-        var redis = new RedisProcess();
+        var redis = new RedisProcess(persistent);
         await redis.RestartAsync();
         return redis;
     }
 
     public async Task RestartAsync()
     {
-        Stop();
-        _process = Process.Start(new ProcessStartInfo("redis-server")
+        var info = new ProcessStartInfo("redis-server")
         {
-            ArgumentList = { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" },
+            ArgumentList = { "--port", _port.ToString(), "--bind", "127.0.0.1", "--save", "", "--dir", _folder },
             RedirectStandardOutput = true,
             UseShellExecute = false,
-        })!;
+        };
+        foreach (var a in _persistent ? new[] { "--appendonly", "yes", "--appendfsync", "always" } : new[] { "--appendonly", "no" })
+            info.ArgumentList.Add(a);
+        _process = Process.Start(info)!;
         _process.OutputDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(20))
+        var until = DateTime.UtcNow.AddSeconds(20);
+        while (true)
         {
             try
             {
-                using var c = new TcpClient();
-                await c.ConnectAsync("127.0.0.1", Port);
+                using var tcp = new TcpClient();
+                await tcp.ConnectAsync(IPAddress.Loopback, _port);
                 return;
             }
-            catch (SocketException) { await Task.Delay(50); }
+            catch (SocketException) when (DateTime.UtcNow < until) { await Task.Delay(50); }
         }
-        throw new TimeoutException($"redis-server did not listen on {Port}");
     }
 
-    /// <summary>SIGKILL: connections drop at once and nothing is saved.</summary>
-    public void Stop()
+    /// <summary>SIGKILL: no shutdown, no save; clients see their connections drop.</summary>
+    public async Task KillAsync()
     {
-        if (_process is null) return;
-        if (!_process.HasExited) _process.Kill();
-        _process.WaitForExit(10_000);
-        _process.Dispose();
-        _process = null;
+        _process!.Kill();
+        await _process.WaitForExitAsync();
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
-        Stop();
-        return ValueTask.CompletedTask;
+        if (_process is { HasExited: false }) await KillAsync();
+        Directory.Delete(_folder, recursive: true);
     }
 }
