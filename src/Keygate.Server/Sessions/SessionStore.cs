@@ -86,8 +86,8 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
             .Join(db.Organizations, x => x.s.OrganizationId, o => o.Id, (x, o) => new { x.s, x.Username, x.Role, o.StateVersion })
             .FirstOrDefaultAsync(ct);
         if (r is null) return null;
-        var entry = new SessionEntry(r.s.IdHash, r.s.OrganizationId, r.s.AccountId, r.Username, r.Role, r.s.KeyId,
-            r.s.KeyVersion, r.s.CreatedAtMs, r.s.LastSeenAtMs, r.s.ClientAddress) { VerifiedVersion = r.StateVersion };
+        var entry = EntryOf(r.s, r.Username, r.Role);
+        entry.VerifiedVersion = r.StateVersion;
         if (IsIdle(entry, clock.GetUtcNow().ToUnixTimeMilliseconds())) return null;
         return _sessions.GetOrAdd(KeyOf(hash), entry);
     }
@@ -189,6 +189,9 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
 
     private Task PublishAsync(long orgId, long version) => shared?.PublishAsync(orgId, version) ?? Task.CompletedTask;
 
+    private static SessionEntry EntryOf(LegacySession s, string username, AdminRole role) =>
+        new(s.IdHash, s.OrganizationId, s.AccountId, username, role, s.KeyId, s.KeyVersion, s.CreatedAtMs, s.LastSeenAtMs, s.ClientAddress);
+
     public void Forget(SessionEntry e) => _sessions.TryRemove(KeyOf(e.IdHash), out _);
 
     /// <summary>The org's live sessions: this node's, or on a cluster node every node's (from the database).</summary>
@@ -203,8 +206,7 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
                 .Join(db.Accounts, s => s.AccountId, a => a.Id, (s, a) => new { s, a.Username, a.Role }).ToListAsync(ct);
             foreach (var r in rows)
             {
-                var entry = new SessionEntry(r.s.IdHash, r.s.OrganizationId, r.s.AccountId, r.Username, r.Role, r.s.KeyId,
-                    r.s.KeyVersion, r.s.CreatedAtMs, r.s.LastSeenAtMs, r.s.ClientAddress);
+                var entry = EntryOf(r.s, r.Username, r.Role);
                 // This node's last-seen is fresher than the database's when it served the session itself.
                 if (!here.TryGetValue(KeyOf(r.s.IdHash), out var mine) || mine.LastSeenMs < entry.LastSeenMs) here[KeyOf(r.s.IdHash)] = entry;
             }
@@ -231,8 +233,7 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
             .Join(db.Accounts, s => s.AccountId, a => a.Id, (s, a) => new { s, a.Username, a.Role })
             .ToListAsync(ct);
         foreach (var r in rows)
-            Add(new SessionEntry(r.s.IdHash, r.s.OrganizationId, r.s.AccountId, r.Username, r.Role, r.s.KeyId,
-                r.s.KeyVersion, r.s.CreatedAtMs, r.s.LastSeenAtMs, r.s.ClientAddress));
+            Add(EntryOf(r.s, r.Username, r.Role));
     }
 
     /// <summary>
