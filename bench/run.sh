@@ -27,9 +27,9 @@ for arg in "$@"; do
     esac
 done
 case $mode in
-    full) rounds=3; dur=10; warm=5; regens=200; small=1000; large=100000 ;;
-    quick) rounds=1; dur=4; warm=2; regens=50; small=1000; large=100000 ;;
-    plumbing) rounds=2; dur=1; warm=1; regens=10; small=10; large=100 ;;
+    full) rounds=3; dur=10; warm=5; regens=200; regen_warmup=1000; small=1000; large=100000 ;;
+    quick) rounds=1; dur=4; warm=2; regens=50; regen_warmup=300; small=1000; large=100000 ;;
+    plumbing) rounds=2; dur=1; warm=1; regens=10; regen_warmup=5; small=10; large=100 ;;
 esac
 conns=64 login_conns=16 readers=16 threads=2
 
@@ -108,8 +108,8 @@ measure login1.kg "$kg_url/api/v1/auth" login.lua 1 1 "$((dur > 3 ? dur : 3))"
 drain_logins "$kg_url"
 cpu_single=$(cpu_ticks "$kg_pid") logins_single=$(logins_done "$kg_url")
 
-say "$regens regenerates under read load ($readers readers)"
-dotnet "$load_dll" regen --url "$kg_url" --dir "$work/org" --count "$regens" --readers "$readers" | tee "$work/raw/regen.txt"
+say "$regen_warmup + $regens regenerates under read load ($readers readers)"
+dotnet "$load_dll" regen --url "$kg_url" --dir "$work/org" --count "$regens" --warmup "$regen_warmup" --readers "$readers" | tee "$work/raw/regen.txt"
 regen=$(grep '^REGEN' "$work/raw/regen.txt")
 stop_server "$base_pid"
 stop_server "$kg_pid"

@@ -1,6 +1,6 @@
 // The load benchmark's client side, driven by bench/run.sh. It talks to Keygate over HTTP only:
 //   setup --url U --token T --out DIR      bench org through the provider API, its key from the portal, a login
-//   regen --url U --dir DIR --count N --readers R   regenerate latency and stale reads under read load
+//   regen --url U --dir DIR --count N --readers R [--warmup W]   regenerate latency and stale reads under read load
 //   gc --pid P                              a full blocking GC in another .NET process (diagnostics IPC)
 using Keygate.Load;
 
@@ -14,7 +14,7 @@ return args[0] switch
 {
     "setup" => await BenchSetup.RunAsync(new Uri(named.Required("url")), named.Required("token"), named.Required("out")),
     "regen" => await RegenerateUnderLoad.RunAsync(new Uri(named.Required("url")), named.Required("dir"),
-        named.Number("count", 200), named.Number("readers", 16)),
+        named.Number("count", 200), named.Number("readers", 16), named.Number("warmup", 0)),
     "gc" => await FullGc.RunAsync(named.Number("pid", 0)),
     _ => throw new ArgumentException($"Unknown command {args[0]}"),
 };

@@ -45,8 +45,9 @@ $(row "POST /api/v1/auth logins, $login_conns connections (all answers)" login.k
 | server CPU per login, $login_conns connections (utime+stime / $logins logins, queued ones included) | $cpu_per_login ms | — |
 | server CPU per login, 1 connection ($logins1 logins) | $cpu_per_login1 ms | — |
 | login latency on 1 connection, p50 / p99 | $(ms "${R[login1.kg.p50_us]}") / $(ms "${R[login1.kg.p99_us]}") | — |
-| regenerate under read load ($regens regenerates, $readers readers), p50 / p99 | $(field p50_ms "$regen") ms / $regen_p99 ms | p99 ≤ 20 ms ($(verdict "$regen_p99 <= 20")) |
-| reads sent after a regenerate returned that saw an older key | $inconsistent of $(field reads "$regen") | 0 ($(verdict "$inconsistent == 0")) |
+| regenerate under read load ($readers readers): the first $regen_warmup after start (JIT still optimizing), p50 / p99 | $(field warmup_p50_ms "$regen") ms / $(field warmup_p99_ms "$regen") ms | — |
+| regenerate under read load ($readers readers): the $regens after those, p50 / p99 / max | $(field p50_ms "$regen") ms / $regen_p99 ms / $(field max_ms "$regen") ms | p99 ≤ 20 ms ($(verdict "$regen_p99 <= 20")) |
+| reads sent after a regenerate returned that saw an older key (all $((regen_warmup + regens)) regenerates) | $inconsistent of $(field reads "$regen") | 0 ($(verdict "$inconsistent == 0")) |
 | hot path, $small orgs with live sessions: req/s, p99 | $(calc %.0f "${R[small.rps]}"), $(ms "${R[small.p99_us]}") | — |
 | hot path, $large orgs with live sessions: req/s, p99 | $(calc %.0f "${R[large.rps]}"), $(ms "${R[large.p99_us]}") | — |
 | req/s with $large orgs / with $small | $scale_ratio | ≥ 0.90 ($(verdict "$scale_ratio >= 0.90")) |

@@ -8,6 +8,8 @@ namespace Keygate;
 
 public static class DatabaseSetup
 {
+    private static readonly SqliteBusyTimeout BusyTimeout = new(5_000);
+
     public static bool IsPostgres(KeygateOptions o) =>
         string.Equals(o.Database.Provider, "Postgres", StringComparison.OrdinalIgnoreCase) ||
         string.Equals(o.Database.Provider, "PostgreSQL", StringComparison.OrdinalIgnoreCase);
@@ -30,7 +32,7 @@ public static class DatabaseSetup
             var path = Path.GetFullPath(o.Database.SqlitePath, env.ContentRootPath);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             var cs = new SqliteConnectionStringBuilder { DataSource = path, DefaultTimeout = 30, Pooling = true }.ToString();
-            services.AddDbContext<SqliteDbContext>(b => b.UseSqlite(cs));
+            services.AddDbContext<SqliteDbContext>(b => b.UseSqlite(cs).AddInterceptors(BusyTimeout));
             services.AddScoped<AppDbContext>(sp => sp.GetRequiredService<SqliteDbContext>());
             // Kept beside the data, so a restart keeps portal logins (not in the user's home folder).
             services.AddDataProtection().SetApplicationName("keygate").PersistKeysToDbContext<SqliteDbContext>();
