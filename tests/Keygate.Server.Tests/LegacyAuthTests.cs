@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
 
 namespace Keygate.Tests;
 
@@ -78,6 +79,28 @@ public sealed partial class LegacyAuthTests(KeygateApp app) : IClassFixture<Keyg
     private static partial Regex HexId();
 
     // ---------- success ----------
+
+    [Fact]
+    public async Task The_session_check_of_an_accepted_call_allocates_nothing()
+    {
+        // Every API call passes through it (bench/README.md): session, org snapshot, metering, all from memory.
+        var org = await app.CreateOrgAsync();
+        await app.RaiseLimitsAsync(org.Id);
+        var login = await app.LoginAsync(org.Username, org.Password, await app.KeyValueAsync(org));
+        await login.AssertOk();
+        var http = new DefaultHttpContext();
+        http.Request.Method = "GET";
+        http.Request.Headers.Cookie = "JSESSIONID=" + Scenario.SessionIdOf(login);
+        var gate = app.Service<SessionGate>();
+        var caller = new LegacyCaller();
+        for (var i = 0; i < 2_000; i++) Assert.Null(await gate.CheckAsync(http, caller)); // warm-up: JIT tiers, the org snapshot loads
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 20_000; i++)
+            if (await gate.CheckAsync(http, caller) is { } refused) Assert.Fail(refused.Code);
+        Assert.Equal(0L, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(org.Id, caller.Org.OrgId);
+    }
 
     [Fact]
     public async Task LoginAnswers200WithTheExactLegacyBodyAsJson()

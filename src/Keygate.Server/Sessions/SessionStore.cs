@@ -96,9 +96,13 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
     /// On a cluster node: is a session this node holds still in the database, now that the org says sessions
     /// were ended since it last looked? <paramref name="orgVersion"/> must have been read before this call.
     /// </summary>
-    public async ValueTask<bool> StillLiveAsync(SessionEntry e, OrgSnapshot org, CancellationToken ct)
+    public ValueTask<bool> StillLiveAsync(SessionEntry e, OrgSnapshot org, CancellationToken ct) =>
+        // Every call asks, so the common answer must not allocate: the lambda below captures e, and a captured
+        // parameter is moved into a closure object at the start of the method that holds it, even on an early return.
+        shared is null || e.VerifiedVersion >= org.SessionsEndedVersion ? ValueTask.FromResult(true) : StillInDatabaseAsync(e, org, ct);
+
+    private async ValueTask<bool> StillInDatabaseAsync(SessionEntry e, OrgSnapshot org, CancellationToken ct)
     {
-        if (shared is null || e.VerifiedVersion >= org.SessionsEndedVersion) return true;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         if (!await db.LegacySessions.AnyAsync(s => s.IdHash == e.IdHash, ct))
@@ -116,10 +120,11 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
     /// Idle as far as every node knows? On a cluster node another node may have used the session: the
     /// database's last-seen (written at least once a minute) is taken into account before giving up on it.
     /// </summary>
-    public async ValueTask<bool> IdleEverywhereAsync(SessionEntry e, long nowMs, CancellationToken ct)
+    public ValueTask<bool> IdleEverywhereAsync(SessionEntry e, long nowMs, CancellationToken ct) =>
+        !IsIdle(e, nowMs) ? ValueTask.FromResult(false) : shared is null ? ValueTask.FromResult(true) : IdleInDatabaseAsync(e, nowMs, ct);
+
+    private async ValueTask<bool> IdleInDatabaseAsync(SessionEntry e, long nowMs, CancellationToken ct)
     {
-        if (!IsIdle(e, nowMs)) return false;
-        if (shared is null) return true;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var seen = await db.LegacySessions.Where(s => s.IdHash == e.IdHash).Select(s => (long?)s.LastSeenAtMs).FirstOrDefaultAsync(ct);
