@@ -68,6 +68,33 @@ public sealed class BruteForceTests
         await (await LoginFrom(direct, "198.51.100.9", org.Password)).AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
     }
 
+    /// <summary>Behind TLS that ends at a listed proxy the session cookie is Secure; nobody else can claim HTTPS.</summary>
+    [Fact]
+    public async Task ForwardedProtoMakesTheSessionCookieSecureOnlyFromKnownProxies()
+    {
+        async Task<string> SessionCookieVia(Dictionary<string, string?> settings, string? forwardedProto)
+        {
+            await using var app = KeygateApp.With(settings);
+            app.StartKestrel();
+            var org = await app.CreateOrgAsync();
+            var key = await app.KeyValueAsync(org);
+            using var c = app.Client();
+            if (forwardedProto is not null) c.DefaultRequestHeaders.Add("X-Forwarded-Proto", forwardedProto);
+            var r = await app.LoginAsync(org.Username, org.Password, key, client: c);
+            await r.AssertOk();
+            var cookie = r.Headers.GetValues("Set-Cookie").First();
+            Assert.StartsWith("JSESSIONID=", cookie);
+            return cookie;
+        }
+        var behindProxy = new Dictionary<string, string?> { ["Keygate:KnownProxies:0"] = "127.0.0.1", ["Keygate:KnownProxies:1"] = "::1" };
+
+        Assert.EndsWith("; Secure", await SessionCookieVia(behindProxy, "https"));
+        Assert.DoesNotContain("Secure", await SessionCookieVia(behindProxy, "http"));
+        Assert.DoesNotContain("Secure", await SessionCookieVia(behindProxy, null));
+        // Not from a listed proxy: the header is the client's word and changes nothing.
+        Assert.DoesNotContain("Secure", await SessionCookieVia([], "https"));
+    }
+
     [Fact]
     public async Task ALoginFloodIsCappedAndDoesNotStarveApiCalls()
     {
