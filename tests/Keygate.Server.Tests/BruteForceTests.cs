@@ -95,6 +95,59 @@ public sealed class BruteForceTests
         Assert.DoesNotContain("Secure", await SessionCookieVia([], "https"));
     }
 
+    /// <summary>
+    /// Parallel guesses all used to pass the throttle check before the first of them had failed. An attempt now
+    /// holds its place from the start, so at most the limit is ever tried, however the guesses are timed.
+    /// </summary>
+    [Fact]
+    public async Task ABurstOfParallelGuessesGetsNoMoreTriesThanTheLimit()
+    {
+        await using var app = KeygateApp.With(new()
+        {
+            ["Keygate:LoginThrottle:FailuresPerUsername"] = "3",
+            ["Keygate:LoginThrottle:FailuresPerAddress"] = "100000",
+        });
+        var org = await app.CreateOrgAsync();
+        var key = await app.KeyValueAsync(org);
+        await SlowHashAsync(app, org, 200_000); // every guess is still hashing while the others arrive
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => app.LoginAsync(org.Username, "wrong password", key)));
+        var tried = answers.Count(r => r.StatusCode == HttpStatusCode.BadRequest);
+        Assert.Equal(3, tried);
+        foreach (var r in answers.Where(r => r.StatusCode != HttpStatusCode.BadRequest))
+            await r.AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
+        // The three failures fill the window: even the right password waits for it.
+        await (await app.LoginAsync(org.Username, org.Password, key)).AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
+        app.Clock.Advance(TimeSpan.FromSeconds(901));
+        await (await app.LoginAsync(org.Username, org.Password, key)).AssertOk();
+    }
+
+    /// <summary>A login that succeeds gives its place back: successes never count against the limit.</summary>
+    [Fact]
+    public async Task SuccessfulLoginsNeverFillTheWindow()
+    {
+        await using var app = KeygateApp.With(new() { ["Keygate:LoginThrottle:FailuresPerUsername"] = "2" });
+        var org = await app.CreateOrgAsync();
+        var key = await app.KeyValueAsync(org);
+        for (var i = 0; i < 5; i++) await (await app.LoginAsync(org.Username, org.Password, key)).AssertOk();
+        await (await app.LoginAsync(org.Username, "wrong password", key)).AssertError(HttpStatusCode.BadRequest, "INVALID_USERNAME_OR_PASSWORD");
+        await (await app.LoginAsync(org.Username, org.Password, key)).AssertOk();
+        await (await app.LoginAsync(org.Username, "wrong password", key)).AssertError(HttpStatusCode.BadRequest, "INVALID_USERNAME_OR_PASSWORD");
+        await (await app.LoginAsync(org.Username, org.Password, key)).AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
+    }
+
+    /// <summary>Makes one admin's password hash expensive (PBKDF2 iterations) without slowing the rest of the suite.</summary>
+    private static async Task SlowHashAsync(KeygateApp app, TestOrg org, int iterations)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var hasher = new Microsoft.AspNetCore.Identity.PasswordHasher<Account>(Microsoft.Extensions.Options.Options.Create(
+            new Microsoft.AspNetCore.Identity.PasswordHasherOptions { IterationCount = iterations }));
+        var admin = await db.Accounts.SingleAsync(a => a.Username == org.Username);
+        admin.PasswordHash = hasher.HashPassword(admin, org.Password);
+        await db.SaveChangesAsync();
+    }
+
     [Fact]
     public async Task ALoginFloodIsCappedAndDoesNotStarveApiCalls()
     {
@@ -109,16 +162,7 @@ public sealed class BruteForceTests
         var org = await app.CreateOrgAsync();
         using var session = await app.SessionAsync(org);
         var key = await app.KeyValueAsync(org);
-        await using (var scope = app.Services.CreateAsyncScope())
-        {
-            // Make this admin's hash expensive (PBKDF2 with many iterations) without slowing the rest of the suite.
-            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-            var hasher = new Microsoft.AspNetCore.Identity.PasswordHasher<Account>(Microsoft.Extensions.Options.Options.Create(
-                new Microsoft.AspNetCore.Identity.PasswordHasherOptions { IterationCount = 2_000_000 }));
-            var admin = await db.Accounts.SingleAsync(a => a.Username == org.Username);
-            admin.PasswordHash = hasher.HashPassword(admin, org.Password);
-            await db.SaveChangesAsync();
-        }
+        await SlowHashAsync(app, org, 2_000_000);
 
         var flood = Enumerable.Range(0, 12).Select(_ => app.LoginAsync(org.Username, "wrong password", key)).ToList();
         // API calls on a live session go on while the flood is hashed.

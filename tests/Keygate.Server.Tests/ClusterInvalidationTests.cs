@@ -51,6 +51,27 @@ public sealed class ClusterInvalidationTests
     }
 
     [Fact]
+    public async Task Failed_logins_on_one_node_throttle_the_username_on_every_node()
+    {
+        // Per-node windows would let N nodes take N times the guesses; the windows live in Redis.
+        var limit = new Dictionary<string, string?> { ["Keygate:LoginThrottle:FailuresPerUsername"] = "4" };
+        using var a = KeygateApp.ClusterNode(limit);
+        using var b = KeygateApp.Peer(a);
+        var (org, key) = await NewOrgAsync(a);
+
+        for (var i = 0; i < 4; i++)
+            await (await (i % 2 == 0 ? a : b).LoginAsync(org.Username, "wrong password", key)).AssertError(HttpStatusCode.BadRequest, "INVALID_USERNAME_OR_PASSWORD");
+        foreach (var node in new[] { a, b })
+        {
+            var r = await node.LoginAsync(org.Username, org.Password, key);
+            await r.AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
+            Assert.True(int.Parse(r.Headers.GetValues("Retry-After").Single()) > 1);
+        }
+        a.Clock.Advance(TimeSpan.FromSeconds(901)); // the nodes share the clock
+        await (await b.LoginAsync(org.Username, org.Password, key)).AssertOk();
+    }
+
+    [Fact]
     public async Task End_all_on_one_node_ends_the_sessions_every_node_holds_and_the_portal_lists_them_all()
     {
         using var a = KeygateApp.ClusterNode();

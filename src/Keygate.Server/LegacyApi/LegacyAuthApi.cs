@@ -49,8 +49,9 @@ public static class LegacyAuthApi
         var nowMs = now.ToUnixTimeMilliseconds();
         var unknownActor = new Actor(ActorKind.OrgAdmin, 0, Truncate(input.Username), address);
 
-        // 2. Throttled?
-        if (throttle.RetryAfter(input.Username, address) is { } wait)
+        // 2. Throttled? The attempt counts as a failure until the credentials prove right.
+        await using var attempt = await throttle.BeginAsync(input.Username, address);
+        if (attempt.RetryAfter is { } wait)
         {
             http.Response.Headers.RetryAfter = wait.ToString();
             auditWriter.Enqueue(AuditLog.Event(unknownActor, null, "session.login", null, "TOO_MANY_FAILED_LOGINS", nowMs));
@@ -65,7 +66,7 @@ public static class LegacyAuthApi
         if (verified is null) return ErrorResponses.Legacy(Passwords.Busy, http);
         if (verified == false)
         {
-            throttle.RecordFailure(input.Username, address);
+            attempt.Fail();
             auditWriter.Enqueue(AuditLog.Event(unknownActor, account?.OrganizationId, "session.login", null, "INVALID_USERNAME_OR_PASSWORD", nowMs));
             return ErrorResponses.Legacy(400, "INVALID_USERNAME_OR_PASSWORD", "Invalid username or password.");
         }
@@ -84,7 +85,7 @@ public static class LegacyAuthApi
         var inWindow = long.TryParse(input.Timestamp, out var ts) && Math.Abs(ts - nowMs) <= (long)TimestampWindow.TotalMilliseconds;
         if (key is null || !KeyValues.ObfuscatedMatches(key.Value, input.Timestamp, input.ApiKey) || !inWindow)
         {
-            throttle.RecordFailure(input.Username, address);
+            attempt.Fail();
             auditWriter.Enqueue(AuditLog.Event(actor, account.OrganizationId, "session.login", key?.Id, "AUTHENTICATION_FAILED", nowMs));
             return ErrorResponses.Legacy(400, "AUTHENTICATION_FAILED", "Authentication failed.");
         }

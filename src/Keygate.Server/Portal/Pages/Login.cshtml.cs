@@ -28,7 +28,9 @@ public sealed class LoginModel(AppDbContext db, Passwords passwords, LoginThrott
             Error = "Enter your username and password.";
             return Page();
         }
-        if (throttle.RetryAfter(username, address) is { } wait)
+        // The attempt counts as a failure until the password proves right.
+        await using var attempt = await throttle.BeginAsync(username, address);
+        if (attempt.RetryAfter is { } wait)
         {
             Response.StatusCode = 429;
             Response.Headers.RetryAfter = wait.ToString();
@@ -49,7 +51,7 @@ public sealed class LoginModel(AppDbContext db, Passwords passwords, LoginThrott
         var action = account?.Kind == AccountKind.Staff ? "console.login" : "portal.login";
         if (verified == false)
         {
-            throttle.RecordFailure(username, address);
+            attempt.Fail();
             audit.Enqueue(AuditLog.Event(actor, account?.OrganizationId, action, null, "INVALID_USERNAME_OR_PASSWORD", now));
             Error = "Invalid username or password.";
             return Page();
