@@ -1,11 +1,41 @@
 using System.Net;
 using System.Text;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Keygate.Tests;
 
 /// <summary>Secrets stay secret: no key value, password or token in the database file or in any log line.</summary>
 public sealed class SecretsTests
 {
+    /// <summary>
+    /// The portal's Data Protection keys sign its cookies: read from a database copy they would let anyone forge an
+    /// org admin's portal login and read the API key there. They are stored encrypted under the KEK.
+    /// </summary>
+    [Fact]
+    public async Task PortalDataProtectionKeysAreStoredEncryptedUnderTheKekAndReadAfterARestart()
+    {
+        await using var first = new KeygateApp();
+        var payload = first.Service<IDataProtectionProvider>().CreateProtector("keygate test").Protect("portal cookie");
+        await using (var scope = first.Services.CreateAsyncScope())
+        {
+            var rows = await scope.ServiceProvider.GetRequiredService<AppDbContext>().DataProtectionKeys.Select(k => k.Xml).ToListAsync(TestContext.Current.CancellationToken);
+            Assert.NotEmpty(rows);
+            Assert.All(rows, xml =>
+            {
+                Assert.DoesNotContain("<masterKey", xml!);
+                Assert.Contains("encryptedSecret", xml!);
+                Assert.Contains(typeof(Portal.DataProtectionKeyDecryptor).FullName!, xml!);
+            });
+        }
+
+        // A restart reads the key back from the database through the KEK.
+        await using var second = KeygateApp.Reopen(first);
+        await first.DisposeAsync();
+        Assert.Equal("portal cookie", second.Service<IDataProtectionProvider>().CreateProtector("keygate test").Unprotect(payload));
+    }
+
     [Fact]
     public async Task DatabaseFileAndLogsNeverHoldAKeyValuePasswordOrTokenInClear()
     {

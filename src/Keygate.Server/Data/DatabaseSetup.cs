@@ -37,6 +37,7 @@ public static class DatabaseSetup
             // Kept beside the data, so a restart keeps portal logins (not in the user's home folder).
             services.AddDataProtection().SetApplicationName("keygate").PersistKeysToDbContext<SqliteDbContext>();
         }
+        Portal.DataProtectionKeyEncryptor.Register(services);
         return services;
     }
 

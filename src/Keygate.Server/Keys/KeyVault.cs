@@ -44,6 +44,13 @@ public sealed class KeyVault
 
     public string DecryptWebhookSecret(byte[] ciphertext, long endpointId) => Open(ciphertext, WebhookAad(endpointId));
 
+    /// <summary>The portal's Data Protection keys (they sign portal cookies), bound to that purpose alone.</summary>
+    public byte[] EncryptDataProtectionKey(string xml) => Seal(xml, DataProtectionAad);
+
+    public string DecryptDataProtectionKey(byte[] ciphertext) => Open(ciphertext, DataProtectionAad);
+
+    private static readonly byte[] DataProtectionAad = "keygate:data-protection-key"u8.ToArray();
+
     private byte[] Seal(string value, byte[] aad)
     {
         var plain = Encoding.UTF8.GetBytes(value);
