@@ -96,8 +96,9 @@ public sealed class BruteForceTests
     }
 
     /// <summary>
-    /// Parallel guesses all used to pass the throttle check before the first of them had failed. An attempt now
-    /// holds its place from the start, so at most the limit is ever tried, however the guesses are timed.
+    /// Parallel guesses all used to pass the throttle check before the first of them had failed. Attempts in flight
+    /// now count, so at most the limit is ever tried, however the guesses are timed; the others are told to come
+    /// back (503 while the first are in flight, 429 once they failed).
     /// </summary>
     [Fact]
     public async Task ABurstOfParallelGuessesGetsNoMoreTriesThanTheLimit()
@@ -115,11 +116,33 @@ public sealed class BruteForceTests
         var tried = answers.Count(r => r.StatusCode == HttpStatusCode.BadRequest);
         Assert.Equal(3, tried);
         foreach (var r in answers.Where(r => r.StatusCode != HttpStatusCode.BadRequest))
-            await r.AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
+        {
+            if (r.StatusCode == HttpStatusCode.ServiceUnavailable) await r.AssertError(HttpStatusCode.ServiceUnavailable, "SERVICE_UNAVAILABLE");
+            else await r.AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
+        }
         // The three failures fill the window: even the right password waits for it.
         await (await app.LoginAsync(org.Username, org.Password, key)).AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
         app.Clock.Advance(TimeSpan.FromSeconds(901));
         await (await app.LoginAsync(org.Username, org.Password, key)).AssertOk();
+    }
+
+    /// <summary>Parallel logins with the right password are never told they failed too often.</summary>
+    [Fact]
+    public async Task ParallelRightLoginsAreNeverTooManyFailures()
+    {
+        await using var app = KeygateApp.With(new() { ["Keygate:LoginThrottle:FailuresPerUsername"] = "2" });
+        var org = await app.CreateOrgAsync();
+        var key = await app.KeyValueAsync(org);
+        await SlowHashAsync(app, org, 200_000);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => app.LoginAsync(org.Username, org.Password, key)));
+        Assert.True(answers.Count(r => r.StatusCode == HttpStatusCode.OK) >= 2);
+        foreach (var r in answers.Where(r => r.StatusCode != HttpStatusCode.OK))
+        {
+            await r.AssertError(HttpStatusCode.ServiceUnavailable, "SERVICE_UNAVAILABLE");
+            Assert.Equal("1", r.Headers.GetValues("Retry-After").Single());
+        }
+        await (await app.LoginAsync(org.Username, org.Password, key)).AssertOk(); // every place was given back
     }
 
     /// <summary>A login that succeeds gives its place back: successes never count against the limit.</summary>

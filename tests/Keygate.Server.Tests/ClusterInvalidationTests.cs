@@ -72,6 +72,22 @@ public sealed class ClusterInvalidationTests
     }
 
     [Fact]
+    public async Task A_portal_logout_on_one_node_refuses_a_copy_of_its_cookie_on_the_other()
+    {
+        using var a = KeygateApp.ClusterNode();
+        using var b = KeygateApp.Peer(a);
+        var (org, _) = await NewOrgAsync(a);
+        using var onA = a.Client();
+        using var onB = b.Client();
+        var cookies = await onA.PortalLoginByHandAsync(org.Username, org.Password);
+        Assert.Equal(HttpStatusCode.OK, (await onB.SendAsync(PortalSession.WithCookies(HttpMethod.Get, PortalSession.KeyPage, cookies.Both))).StatusCode);
+
+        await onA.PortalLogoutByHandAsync(cookies);
+        await onA.AssertSentToLoginAsync(cookies);
+        await onB.AssertSentToLoginAsync(cookies);
+    }
+
+    [Fact]
     public async Task End_all_on_one_node_ends_the_sessions_every_node_holds_and_the_portal_lists_them_all()
     {
         using var a = KeygateApp.ClusterNode();

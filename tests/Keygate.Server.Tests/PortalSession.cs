@@ -41,6 +41,58 @@ public static partial class PortalSession
         return await c.PostAsync(action, new FormUrlEncodedContent(form));
     }
 
+    /// <summary>The cookies of a portal login kept by hand, so that the login's cookie can be replayed after a logout.</summary>
+    public sealed record HandCookies(string Antiforgery, string Portal)
+    {
+        public string Both => $"{Antiforgery}; {Portal}";
+    }
+
+    public static string CookiesOf(HttpResponseMessage r) => string.Join("; ", r.Headers.GetValues("Set-Cookie").Select(v => v.Split(';')[0]));
+
+    public static HttpRequestMessage WithCookies(HttpMethod method, string path, string cookies)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Add("Cookie", cookies);
+        return request;
+    }
+
+    /// <summary>Logs in to the portal through a client that keeps no cookies (<c>app.Client()</c>).</summary>
+    public static async Task<HandCookies> PortalLoginByHandAsync(this HttpClient c, string username, string password)
+    {
+        var loginPage = await c.GetAsync("/login");
+        var antiforgery = CookiesOf(loginPage);
+        var login = WithCookies(HttpMethod.Post, "/login", antiforgery);
+        login.Content = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["username"] = username, ["password"] = password,
+            ["__RequestVerificationToken"] = AntiforgeryToken(await loginPage.Content.ReadAsStringAsync()),
+        });
+        var portal = CookiesOf(await c.SendAsync(login));
+        Assert.StartsWith("keygate_portal=", portal);
+        return new HandCookies(antiforgery, portal);
+    }
+
+    /// <summary>Logs out as the key page's logout button does.</summary>
+    public static async Task PortalLogoutByHandAsync(this HttpClient c, HandCookies cookies)
+    {
+        var keyPage = await c.SendAsync(WithCookies(HttpMethod.Get, KeyPage, cookies.Both));
+        Assert.Equal(HttpStatusCode.OK, keyPage.StatusCode);
+        var logout = WithCookies(HttpMethod.Post, "/logout", cookies.Both);
+        logout.Content = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = AntiforgeryToken(await keyPage.Content.ReadAsStringAsync()),
+        });
+        Assert.Equal(HttpStatusCode.Redirect, (await c.SendAsync(logout)).StatusCode);
+    }
+
+    /// <summary>Asserts that a request with only the portal cookie is sent to the login page.</summary>
+    public static async Task AssertSentToLoginAsync(this HttpClient c, HandCookies cookies)
+    {
+        var replay = await c.SendAsync(WithCookies(HttpMethod.Get, KeyPage, cookies.Portal));
+        Assert.Equal(HttpStatusCode.Redirect, replay.StatusCode);
+        Assert.StartsWith("/login", replay.Headers.Location!.PathAndQuery);
+    }
+
     public static async Task<string> PortalPageAsync(this KeygateApp app, string username, string password)
     {
         using var c = await app.PortalLoginAsync(username, password);

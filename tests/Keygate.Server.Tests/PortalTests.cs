@@ -242,39 +242,9 @@ public sealed class PortalSecurityTests(KeygateApp app) : IClassFixture<KeygateA
     {
         var org = await app.CreateOrgAsync();
         using var c = app.Client(); // cookies by hand, so the logged-out cookie can be replayed
-        static string Cookies(HttpResponseMessage r) => string.Join("; ", r.Headers.GetValues("Set-Cookie").Select(v => v.Split(';')[0]));
-        var loginPage = await c.GetAsync("/login");
-        var antiforgery = Cookies(loginPage);
-        var login = new HttpRequestMessage(HttpMethod.Post, "/login")
-        {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["username"] = org.Username, ["password"] = org.Password,
-                ["__RequestVerificationToken"] = PortalSession.AntiforgeryToken(await loginPage.Content.ReadAsStringAsync()),
-            }),
-        };
-        login.Headers.Add("Cookie", antiforgery);
-        var portal = Cookies(await c.SendAsync(login));
-        Assert.StartsWith("keygate_portal=", portal);
-
-        HttpRequestMessage WithCookies(HttpMethod m, string path, string cookies)
-        {
-            var req = new HttpRequestMessage(m, path);
-            req.Headers.Add("Cookie", cookies);
-            return req;
-        }
-        var keyPage = await c.SendAsync(WithCookies(HttpMethod.Get, PortalSession.KeyPage, $"{antiforgery}; {portal}"));
-        Assert.Equal(HttpStatusCode.OK, keyPage.StatusCode);
-        var logout = WithCookies(HttpMethod.Post, "/logout", $"{antiforgery}; {portal}");
-        logout.Content = new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = PortalSession.AntiforgeryToken(await keyPage.Content.ReadAsStringAsync()),
-        });
-        Assert.Equal(HttpStatusCode.Redirect, (await c.SendAsync(logout)).StatusCode);
-
-        var replay = await c.SendAsync(WithCookies(HttpMethod.Get, PortalSession.KeyPage, portal));
-        Assert.Equal(HttpStatusCode.Redirect, replay.StatusCode);
-        Assert.StartsWith("/login", replay.Headers.Location!.PathAndQuery);
+        var cookies = await c.PortalLoginByHandAsync(org.Username, org.Password);
+        await c.PortalLogoutByHandAsync(cookies);
+        await c.AssertSentToLoginAsync(cookies);
     }
 
     [Fact]

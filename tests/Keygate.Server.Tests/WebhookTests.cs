@@ -126,6 +126,32 @@ public sealed class WebhookTests
     }
 
     [Fact]
+    public async Task Events_whose_deliveries_ended_are_pruned_after_the_retention_and_the_others_kept()
+    {
+        await using var good = await WebhookReceiver.StartAsync();
+        await using var failing = await WebhookReceiver.StartAsync(failFirst: int.MaxValue);
+        await using var app = NewApp();
+        var delivered = await app.CreateOrgAsync();
+        var pending = await app.CreateOrgAsync();
+        await SetWebhooksAsync(app.Provider(), $"/provider/v1/organizations/{delivered.Id}/webhooks", [good.Url()]);
+        await SetWebhooksAsync(app.Provider(), $"/provider/v1/organizations/{pending.Id}/webhooks", [failing.Url()]);
+        await DisableAsync(app, delivered);
+        await DisableAsync(app, pending);
+        await UntilAsync(async () => (await DeliveriesAsync(app, delivered.Id)).Any(d => d.DeliveredAtMs is not null), "the delivery");
+        await UntilAsync(async () => (await DeliveriesAsync(app, pending.Id)).Any(d => d.Attempts >= 1), "the first failed attempt");
+
+        app.Clock.Advance(TimeSpan.FromDays(31)); // past Keygate:Webhooks:RetentionDays (30)
+        await (await app.Provider().PostAsync($"/provider/v1/organizations/{delivered.Id}/apiKeys/{delivered.KeyId}/enable", null)).AssertOk();
+        await UntilAsync(async () => await EventCountAsync(app, delivered.Id, WebhookOutbox.KeyDisabled) == 0, "the old event to be pruned");
+
+        Assert.DoesNotContain(await DeliveriesAsync(app, delivered.Id), d => d.DeliveredAtMs < app.NowMs - TimeSpan.FromDays(30).TotalMilliseconds);
+        Assert.Equal(1, await EventCountAsync(app, delivered.Id, WebhookOutbox.KeyEnabled)); // young: kept
+        Assert.Equal(1, await EventCountAsync(app, pending.Id, WebhookOutbox.KeyDisabled)); // still being tried: kept
+        Assert.Single(await DeliveriesAsync(app, pending.Id), d => !d.GaveUp && d.DeliveredAtMs is null);
+        AssertNoBackgroundFailures(app);
+    }
+
+    [Fact]
     public async Task An_event_queued_before_a_restart_is_delivered_after_it()
     {
         await using var receiver = await WebhookReceiver.StartAsync(failFirst: int.MaxValue);

@@ -88,6 +88,8 @@ public sealed class WebhookOptions
     public string? OperatorSecret { get; set; }
     /// <summary>Lets deliveries reach loopback and private addresses; for tests and closed networks only.</summary>
     public bool AllowPrivateNetworks { get; set; }
+    /// <summary>How long an event whose deliveries all ended (delivered or given up) is kept, for inspection.</summary>
+    public int RetentionDays { get; set; } = 30;
 }
 
 public sealed class RedisOptions

@@ -51,6 +51,7 @@ public static class LegacyAuthApi
 
         // 2. Throttled? The attempt counts as a failure until the credentials prove right.
         await using var attempt = await throttle.BeginAsync(input.Username, address);
+        if (attempt.Busy) return ErrorResponses.Legacy(Passwords.Busy, http);
         if (attempt.RetryAfter is { } wait)
         {
             http.Response.Headers.RetryAfter = wait.ToString();

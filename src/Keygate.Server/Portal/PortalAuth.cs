@@ -78,18 +78,17 @@ public static class PortalAuth
                 ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
                 return Task.CompletedTask;
             };
-            o.Events.OnValidatePrincipal = ctx =>
+            o.Events.OnValidatePrincipal = async ctx =>
             {
                 var sid = ctx.Principal?.FindFirstValue(SessionClaim);
-                if (sid is null || ctx.HttpContext.RequestServices.GetRequiredService<PortalLogouts>().IsLoggedOut(sid))
+                if (sid is null || await ctx.HttpContext.RequestServices.GetRequiredService<PortalLogouts>().IsLoggedOutAsync(sid))
                 {
                     ctx.RejectPrincipal();
-                    return Task.CompletedTask;
+                    return;
                 }
                 // Sliding expiration alone renews only past half-time, which would end an active session early;
                 // renewing on every portal request makes it exactly 30 minutes after the last one.
                 ctx.ShouldRenew = PortalHeaders.IsPortalPath(ctx.HttpContext.Request.Path);
-                return Task.CompletedTask;
             };
         });
         services.AddAuthorizationBuilder()

@@ -21,6 +21,8 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IHttpClientFa
     // (10 s timeout) always ends well before another node may take it.
     private const long LeaseMs = 60_000;
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(500);
+    private const long PruneEveryMs = 60 * 60 * 1000;
+    private long _nextPruneAtMs;
 
     private sealed record Due(long Id, long NextAttemptAtMs, WebhookTarget Target, long? EndpointId, string Url, int Attempts,
         long OrganizationId, string EventId, string Type, string Body);
@@ -38,6 +40,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IHttpClientFa
                 var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
                 more = await FanOutAsync(db, stop);
                 more |= await SendDueAsync(db, scope.ServiceProvider.GetRequiredService<KeyVault>(), stop);
+                if (clock.Now() >= _nextPruneAtMs) await PruneAsync(db, stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested) { return; }
             catch (Exception e) { log.LogWarning(e, "Webhook dispatch failed; it is tried again shortly"); }
@@ -137,6 +140,25 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IHttpClientFa
         }
         await db.SaveChangesAsync(ct);
         return due.Count == Batch;
+    }
+
+    /// <summary>
+    /// Without this the outbox only grows. An event goes, with its deliveries, once it is older than
+    /// Keygate:Webhooks:RetentionDays and none of its deliveries is still being tried. Hourly; on several nodes
+    /// each prunes, and the second finds nothing left.
+    /// </summary>
+    private async Task PruneAsync(AppDbContext db, CancellationToken ct)
+    {
+        var now = clock.Now();
+        var before = now - options.Value.Webhooks.RetentionDays * 86_400_000L;
+        var old = db.WebhookEvents.Where(e => e.FannedOut && e.OccurredAtMs < before
+            && !db.WebhookDeliveries.Any(d => d.WebhookEventId == e.Id && d.DeliveredAtMs == null && !d.GaveUp));
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.WebhookDeliveries.Where(d => old.Any(e => e.Id == d.WebhookEventId)).ExecuteDeleteAsync(ct);
+        var pruned = await old.ExecuteDeleteAsync(ct);
+        await tx.CommitAsync(ct);
+        _nextPruneAtMs = now + PruneEveryMs;
+        if (pruned > 0) log.LogInformation("Pruned {Count} webhook events older than {Days} days", pruned, options.Value.Webhooks.RetentionDays);
     }
 
     private async Task<Dictionary<long, string>> SecretsAsync(AppDbContext db, KeyVault vault, List<Due> due, CancellationToken ct)

@@ -18,6 +18,14 @@ public sealed class LoginModel(AppDbContext db, Passwords passwords, LoginThrott
 
     public IActionResult OnGet() => User.Identity?.IsAuthenticated == true ? Redirect("/") : Page();
 
+    private PageResult Busy()
+    {
+        Response.StatusCode = 503;
+        Response.Headers.RetryAfter = "1";
+        Error = "Too many logins are in progress. Try again in a moment.";
+        return Page();
+    }
+
     public async Task<IActionResult> OnPostAsync()
     {
         var username = Username ?? "";
@@ -30,6 +38,7 @@ public sealed class LoginModel(AppDbContext db, Passwords passwords, LoginThrott
         }
         // The attempt counts as a failure until the password proves right.
         await using var attempt = await throttle.BeginAsync(username, address);
+        if (attempt.Busy) return Busy();
         if (attempt.RetryAfter is { } wait)
         {
             Response.StatusCode = 429;
@@ -41,13 +50,7 @@ public sealed class LoginModel(AppDbContext db, Passwords passwords, LoginThrott
         var account = await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.NormalizedUsername == normalized);
         var actor = new Actor(ActorKind.OrgAdmin, account?.Id ?? 0, username.Length > 64 ? username[..64] : username, address);
         var verified = await passwords.TryVerifyAsync(account, Password, HttpContext.RequestAborted);
-        if (verified is null)
-        {
-            Response.StatusCode = 503;
-            Response.Headers.RetryAfter = "1";
-            Error = "Too many logins are in progress. Try again in a moment.";
-            return Page();
-        }
+        if (verified is null) return Busy();
         var action = account?.Kind == AccountKind.Staff ? "console.login" : "portal.login";
         if (verified == false)
         {
