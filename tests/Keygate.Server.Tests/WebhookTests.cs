@@ -152,6 +152,14 @@ public sealed class WebhookTests
     }
 
     [Fact]
+    public async Task A_retention_under_one_day_is_refused_at_start()
+    {
+        await using var app = KeygateApp.With(new() { ["Keygate:Webhooks:RetentionDays"] = "0" });
+        var e = Assert.ThrowsAny<Exception>(() => app.Services);
+        Assert.Contains("RetentionDays must be at least 1", e.ToString());
+    }
+
+    [Fact]
     public async Task An_event_queued_before_a_restart_is_delivered_after_it()
     {
         await using var receiver = await WebhookReceiver.StartAsync(failFirst: int.MaxValue);

@@ -12,6 +12,7 @@ public static class WebhookSetup
                 "Keygate:Webhooks:OperatorUrls must be absolute http(s) URLs.")
             .Validate(o => o.Webhooks.OperatorUrls.Length == 0 || o.Webhooks.OperatorSecret is { Length: >= 16 },
                 "Keygate:Webhooks:OperatorSecret must be at least 16 characters when OperatorUrls are set.")
+            .Validate(o => o.Webhooks.RetentionDays >= 1, "Keygate:Webhooks:RetentionDays must be at least 1.")
             .ValidateOnStart();
         services.AddHttpClient(WebhookHttp.ClientName, c =>
             {
