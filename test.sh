@@ -14,7 +14,11 @@ if [ "$build" -ne 0 ]; then echo "build failed"; echo "0 passed, 1 failed"; exit
 
 run() { # $1 = label; the environment says which database
   echo "== tests on $1"
-  dotnet test Keygate.slnx -c Release --no-build --report-trx --results-directory "$results/$1" 2>&1 | tail -n 8
+  local log="$results/$1.log"; mkdir -p "$results"
+  dotnet test Keygate.slnx -c Release --no-build --report-trx --results-directory "$results/$1" >"$log" 2>&1
+  # A failure's name and the start of its message; the whole output stays in TestResults/<label>.log.
+  awk '/^failed /{p=1; n=0} /^(passed|skipped) /{p=0} p && n++ < 12' "$log" | head -n 80
+  tail -n 8 "$log"
 }
 
 KEYGATE_TEST_POSTGRES= run sqlite
@@ -28,6 +32,9 @@ for f in $(find "$results" -name '*.trx'); do
   x=$(echo "$counters" | sed -n 's/.* failed="\([0-9]*\)".*/\1/p')
   e=$(echo "$counters" | sed -n 's/.* error="\([0-9]*\)".*/\1/p')
   passed=$((passed + ${p:-0})); failed=$((failed + ${x:-0} + ${e:-0}))
+  # Name every failed test, so a red run says what broke (messages are in the TRX under TestResults/).
+  grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\)"[^>]*>' "$f" \
+    | sed -n 's/.* testName="\([^"]*\)".*/FAILED ('"$(basename "$(dirname "$f")")"'): \1/p'
 done
 # A run that produced no report (a crash) is a failure, not silence.
 expected=1; [ -n "${KEYGATE_TEST_POSTGRES:-}" ] && expected=2

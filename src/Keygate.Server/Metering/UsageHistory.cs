@@ -38,9 +38,18 @@ public sealed class UsageHistory(IServiceScopeFactory scopes, ILogger<UsageHisto
         {
             lock (_pending)
             {
+                var newest = long.MinValue;
                 foreach (var (hour, c) in _pending)
-                    buckets.Add(new UsageBucket { OrganizationId = orgId, HourStartMs = hour, Light = c[0], Medium = c[1], Heavy = c[2] });
-                _pending.Clear();
+                {
+                    if (c[0] != 0 || c[1] != 0 || c[2] != 0)
+                        buckets.Add(new UsageBucket { OrganizationId = orgId, HourStartMs = hour, Light = c[0], Medium = c[1], Heavy = c[2] });
+                    newest = Math.Max(newest, hour);
+                }
+                // The newest hour's counts stay, zeroed: the calls after a flush count without allocating
+                // (every API call passes here); older hours are done and go.
+                foreach (var hour in _pending.Keys)
+                    if (hour != newest) _pending.Remove(hour);
+                if (_pending.TryGetValue(newest, out var kept)) Array.Clear(kept);
             }
         }
 
