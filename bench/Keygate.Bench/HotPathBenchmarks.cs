@@ -58,7 +58,7 @@ public class HotPathBenchmarks
     public string KeyDecryption() => _vault.Decrypt(_ciphertext, 1, 1);
 
     [Benchmark(Description = "metering increment")]
-    public MeterDecision MeteringIncrement() => _usage.CountCallAsync(1, MethodWeight.Light, _limits, 1_700_000_000_000).Result;
+    public MeterDecision MeteringIncrement() => _usage.CountCallAsync(1, MethodWeight.Light, _limits, 1_700_000_000_000, -1).Result;
 
     [Benchmark(Description = "whole session gate (cookie → session → snapshot → metering)")]
     public KeygateError? SessionGateCheck() => _gate.CheckAsync(_http, _caller).Result;

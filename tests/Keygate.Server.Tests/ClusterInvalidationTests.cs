@@ -198,10 +198,7 @@ public sealed class ClusterInvalidationTests
     {
         using var a = KeygateApp.ClusterNode();
         using var b = KeygateApp.Peer(a);
-        var (org, key) = await NewOrgAsync(a);
-        await WaitTrustedAsync(a, b);
-        var onB = await SessionOnAsync(b, org, key);
-        await (await CallAsync(b, onB)).AssertOk();
+        var (org, onB) = await OrgHeldByBAsync(a, b);
 
         using (var scope = a.Services.CreateScope())
         {
@@ -221,6 +218,62 @@ public sealed class ClusterInvalidationTests
             await Task.Delay(100);
         }
         await (await CallAsync(b, onB)).AssertError(HttpStatusCode.Forbidden, "API_KEY_DISABLED");
+    }
+
+    /// <summary>
+    /// One Redis round trip per call on an org that did not change: the version check rides in the counter's
+    /// script, and a version is read on its own only after a change (or while Redis is not trusted).
+    /// </summary>
+    [Fact]
+    public async Task A_call_checks_the_orgs_version_in_the_same_Redis_round_trip_as_its_count()
+    {
+        using var a = KeygateApp.ClusterNode();
+        using var b = KeygateApp.Peer(a);
+        var (org, onB) = await OrgHeldByBAsync(a, b);
+
+        var before = await VersionReadsAsync(b);
+        for (var i = 0; i < 100; i++) await (await CallAsync(b, onB)).AssertOk();
+        // Before: one read per call (100). A node whose trust in Redis lapses for a moment reads a few.
+        Assert.InRange(await VersionReadsAsync(b) - before, 0, 10);
+
+        // A change still reaches b at its next call.
+        await (await a.Provider().PostAsync($"/provider/v1/organizations/{org.Id}/apiKeys/{org.KeyId}/disable",
+            Json(new { reason = "OTHER", note = "one round trip" }))).AssertOk();
+        await (await CallAsync(b, onB)).AssertError(HttpStatusCode.Forbidden, "API_KEY_DISABLED");
+    }
+
+    private static async Task<long> VersionReadsAsync(KeygateApp node) =>
+        System.Text.RegularExpressions.Regex.Match(await node.Client().GetStringAsync("/metrics"),
+            @"keygate_cluster_version_reads_total (\d+)") is { Success: true } m ? long.Parse(m.Groups[1].Value) : 0;
+
+    /// <summary>
+    /// A node's call checks its snapshot's version in the same Redis script that counts it. Version keys expire a
+    /// day after the org's last change, so a node can hold a snapshot older than a change whose key is gone: a
+    /// missing version must send it to the database, never count as "nothing newer".
+    /// </summary>
+    [Fact]
+    public async Task A_version_Redis_no_longer_holds_is_read_from_the_database_not_taken_as_current()
+    {
+        using var a = KeygateApp.ClusterNode();
+        using var b = KeygateApp.Peer(a);
+        var (org, onB) = await OrgHeldByBAsync(a, b);
+
+        await (await a.Provider().PostAsync($"/provider/v1/organizations/{org.Id}/apiKeys/{org.KeyId}/disable",
+            Json(new { reason = "OTHER", note = "expired version key" }))).AssertOk();
+        Assert.True(a.Service<SharedVersions>().TryVersionKey(org.Id, out var versionKey));
+        Assert.True(await a.Service<RedisLink>().Db.KeyDeleteAsync(versionKey)); // as if its TTL had run out
+
+        await (await CallAsync(b, onB)).AssertError(HttpStatusCode.Forbidden, "API_KEY_DISABLED");
+    }
+
+    /// <summary>An org on two nodes that trust Redis, with a session opened on B and used once, so B holds its snapshot.</summary>
+    private static async Task<(TestOrg Org, string OnB)> OrgHeldByBAsync(KeygateApp a, KeygateApp b)
+    {
+        var (org, key) = await NewOrgAsync(a);
+        await WaitTrustedAsync(a, b);
+        var onB = await SessionOnAsync(b, org, key);
+        await (await CallAsync(b, onB)).AssertOk();
+        return (org, onB);
     }
 
     private static async Task WaitTrustedAsync(params KeygateApp[] nodes)

@@ -85,6 +85,22 @@ public sealed class SharedVersions : BackgroundService
 
     private RedisKey VersionKey(long epoch, long orgId) => _redis.Prefix + "e" + epoch + ":v:" + orgId;
 
+    /// <summary>
+    /// The Redis key of the org's newest version while Redis is trusted, for a script that checks the version in
+    /// the same round trip as its own work (<see cref="RedisUsageCounter"/>). A missing key there means "ask
+    /// <see cref="CurrentAsync"/>", which fills it.
+    /// </summary>
+    public bool TryVersionKey(long orgId, out RedisKey key)
+    {
+        if (!Trusted)
+        {
+            key = default;
+            return false;
+        }
+        key = VersionKey(Volatile.Read(ref _epoch), orgId);
+        return true;
+    }
+
     /// <summary>The newest committed StateVersion of the org, or -1 if there is no such org.</summary>
     public async ValueTask<long> CurrentAsync(long orgId, CancellationToken ct)
     {
@@ -94,6 +110,8 @@ public sealed class SharedVersions : BackgroundService
             try
             {
                 var key = VersionKey(epoch, orgId);
+                // A round trip of its own; most calls check their version inside the counter's script instead.
+                _metrics.Count("cluster_version_reads_total");
                 var cached = await _redis.Db.StringGetAsync(key);
                 if (cached.HasValue) return (long)cached;
                 // Not in this epoch yet: the database's version goes in, unless a writer's newer one got there first.

@@ -30,6 +30,15 @@ public sealed class OrgStateCache(IServiceScopeFactory scopes, KeyVault vault, S
         return cached is not null && cached.StateVersion >= newest ? cached : await LoadAsync(orgId, ct);
     }
 
+    /// <summary>
+    /// On a cluster node, while versions come from Redis: the snapshot this node holds, not checked against the
+    /// newest version. A caller may accept a call on it only by passing its version to the count, which checks it
+    /// in the same Redis round trip (<see cref="IUsageCounter.CountCallAsync"/>); any refusal it would decide on it
+    /// must be decided again on <see cref="GetAsync"/>. Null on a single node, whose snapshots are always current.
+    /// </summary>
+    public OrgSnapshot? Unchecked(long orgId) =>
+        shared is { Trusted: true } && _orgs.TryGetValue(orgId, out var cached) ? cached : null;
+
     public void Publish(OrgSnapshot snapshot)
     {
         while (true)

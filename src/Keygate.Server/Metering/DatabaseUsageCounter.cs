@@ -34,7 +34,8 @@ public sealed class DatabaseUsageCounter(IServiceScopeFactory scopes, UsageHisto
     /// <summary>One window's change, added to the row of its slot.</summary>
     public readonly record struct Delta(long OrgId, string Name, long Start, long Count);
 
-    public async ValueTask<MeterDecision> CountCallAsync(long orgId, MethodWeight weight, OrgLimits limits, long now)
+    /// <summary>The cluster's fallback: <see cref="RedisUsageCounter"/> calls it only for versions already checked.</summary>
+    public async ValueTask<MeterDecision> CountCallAsync(long orgId, MethodWeight weight, OrgLimits limits, long now, long uncheckedVersion)
     {
         var d = await ChangeAsync(orgId, m => m.CountCall(weight, limits, now));
         if (d.Outcome != MeterOutcome.RateLimited) history.For(orgId).Add(now, weight);

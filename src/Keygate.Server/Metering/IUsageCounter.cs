@@ -7,8 +7,14 @@ namespace Keygate;
 /// </summary>
 public interface IUsageCounter
 {
-    /// <summary>Checks the rate limits and, if they allow it, counts the call against them and the threshold.</summary>
-    ValueTask<MeterDecision> CountCallAsync(long orgId, MethodWeight weight, OrgLimits limits, long nowMs);
+    /// <summary>
+    /// Checks the rate limits and, if they allow it, counts the call against them and the threshold.
+    /// <paramref name="uncheckedVersion"/> is the org StateVersion the caller decided on without asking the cluster
+    /// whether it is still the newest, or -1 (it asked, or this is a single node, whose snapshot is always current).
+    /// The cluster counter checks it in the same Redis script as the count, and answers
+    /// <see cref="MeterOutcome.Stale"/>, counting nothing, when the org has moved on or it cannot tell.
+    /// </summary>
+    ValueTask<MeterDecision> CountCallAsync(long orgId, MethodWeight weight, OrgLimits limits, long nowMs, long uncheckedVersion);
 
     /// <summary>Takes one sandbox submission from the rate and daily quota, or says how long to wait.</summary>
     ValueTask<MeterDecision> TakeSandboxAsync(long orgId, OrgLimits limits, long nowMs);

@@ -21,7 +21,8 @@ public sealed class MemoryUsageCounter(IServiceScopeFactory scopes, UsageHistory
 
     private OrgMeter MeterOf(long orgId) => _meters.GetOrAdd(orgId, static (id, h) => new OrgMeter(h.For(id)), history);
 
-    public ValueTask<MeterDecision> CountCallAsync(long orgId, MethodWeight weight, OrgLimits limits, long now)
+    /// <summary>A single node's snapshots are always current, so there is no version to check.</summary>
+    public ValueTask<MeterDecision> CountCallAsync(long orgId, MethodWeight weight, OrgLimits limits, long now, long uncheckedVersion)
     {
         var m = MeterOf(orgId);
         lock (m)

@@ -30,8 +30,8 @@ namespace Keygate;
 /// timed out may be counted in both (refusing early, never late).
 /// </para>
 /// </summary>
-public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter database, UsageHistory history, KeygateMetrics metrics,
-    ILogger<RedisUsageCounter> log) : BackgroundService, IUsageCounter
+public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter database, UsageHistory history, SharedVersions versions,
+    KeygateMetrics metrics, ILogger<RedisUsageCounter> log) : BackgroundService, IUsageCounter
 {
     private const long Unseeded = -1;
     /// <summary>The TTL the scripts that do not know the threshold window give the hash (never shortening it).</summary>
@@ -40,11 +40,17 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
     /// <summary>
     /// Checks the rate windows, then counts the call in both and in the threshold window. ARGV: the short and
     /// hour windows' fields, their starts and the threshold window's start, the two rate limits, the threshold,
-    /// the warning count, the TTL. Returns -1 (unseeded), -2 / -3 (short / hour window full), else calls × 2
-    /// + 1 if this call crossed the warning (once per threshold window, on whichever node).
+    /// the warning count, the TTL, and with a second key (the org's version key, <see cref="SharedVersions"/>) the
+    /// version the caller decided on. Returns -4 (that version is not the newest, or Redis has none yet: nothing
+    /// counted), -1 (unseeded), -2 / -3 (short / hour window full), else calls × 2 + 1 if this call crossed the
+    /// warning (once per threshold window, on whichever node).
     /// </summary>
     private const string CountScript = """
         local h = KEYS[1]
+        if KEYS[2] then
+          local newest = tonumber(redis.call('GET', KEYS[2]) or '-1')
+          if newest < 0 or newest > tonumber(ARGV[11]) then return -4 end
+        end
         local v = redis.call('HMGET', h, 'seed', ARGV[1], ARGV[1] .. '@', ARGV[2], ARGV[2] .. '@', 't', 't@', 'w')
         if not v[1] then return -1 end
         local fast = tonumber(v[3]) == tonumber(ARGV[3]) and tonumber(v[2]) or 0
@@ -163,10 +169,31 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
 
     private OrgMeter MeterOf(long orgId) => _meters.GetOrAdd(orgId, _newMeter);
 
-    public ValueTask<MeterDecision> CountCallAsync(long orgId, MethodWeight weight, OrgLimits limits, long now) =>
-        DecideAsync(orgId, (weight, limits, now),
-            static (c, m, s) => c.CountInRedisAsync(m, s.weight, s.limits, s.now),
-            static (d, orgId, s) => d.CountCallAsync(orgId, s.weight, s.limits, s.now));
+    public ValueTask<MeterDecision> CountCallAsync(long orgId, MethodWeight weight, OrgLimits limits, long now, long uncheckedVersion) =>
+        uncheckedVersion >= 0
+            ? CountIfCurrentAsync(orgId, weight, limits, now, uncheckedVersion)
+            : DecideAsync(orgId, (weight, limits, now),
+                static (c, m, s) => c.CountInRedisAsync(m, s.weight, s.limits, s.now, default, -1),
+                static (d, orgId, s) => d.CountCallAsync(orgId, s.weight, s.limits, s.now, -1));
+
+    private static readonly MeterDecision Stale = new(MeterOutcome.Stale);
+
+    /// <summary>
+    /// Counts only if <paramref name="version"/> is still the org's newest, both asked in one Redis round trip: the
+    /// version read that a cluster call needs rides with its count. Whenever the answer is not a plain yes (the org
+    /// moved on, Redis has no version for it yet, versions come from the database now, Redis failed), nothing is
+    /// counted and the caller decides again on a checked snapshot.
+    /// </summary>
+    private async ValueTask<MeterDecision> CountIfCurrentAsync(long orgId, MethodWeight weight, OrgLimits limits, long now, long version)
+    {
+        if (!UseRedis() || !versions.TryVersionKey(orgId, out var versionKey)) return Stale;
+        try { return await CountInRedisAsync(MeterOf(orgId), weight, limits, now, versionKey, version); }
+        catch (Exception e) when (RedisLink.IsFailure(e))
+        {
+            FallBack(e);
+            return Stale;
+        }
+    }
 
     public ValueTask<MeterDecision> TakeSandboxAsync(long orgId, OrgLimits limits, long now) =>
         DecideAsync(orgId, (limits, now),
@@ -217,14 +244,16 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
         return await inDatabase(database, orgId, state);
     }
 
-    private async Task<MeterDecision> CountInRedisAsync(OrgMeter m, MethodWeight weight, OrgLimits limits, long now)
+    /// <summary>Counts in Redis; with a <paramref name="versionKey"/>, only while the org's newest version there is <paramref name="version"/>.</summary>
+    private async Task<MeterDecision> CountInRedisAsync(OrgMeter m, MethodWeight weight, OrgLimits limits, long now, RedisKey versionKey, long version)
     {
         var rate = Meter.RateOf(weight, limits);
         var fastStart = Meter.Window.StartOf(now, rate.FastLength);
         var slowStart = Meter.Window.StartOf(now, Meter.Hour);
         var thresholdLength = limits.ThresholdWindowSeconds * Meter.Second;
         var thresholdStart = Meter.Window.StartOf(now, thresholdLength);
-        var args = ArrayPool<RedisValue>.Shared.Rent(10);
+        var args = ArrayPool<RedisValue>.Shared.Rent(11);
+        var keys = version < 0 ? null : ArrayPool<RedisKey>.Shared.Rent(2);
         long r;
         try
         {
@@ -238,9 +267,19 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
             args[7] = limits.CallThreshold;
             args[8] = Meter.WarnAt(limits);
             args[9] = Math.Max(Meter.Day, thresholdLength) + Meter.Hour;
-            r = await EvalAsync(m, CountScript, args, 10);
+            if (keys is null) r = await EvalAsync(m, CountScript, args, 10);
+            else
+            {
+                (keys[0], keys[1], args[10]) = (m.Keys[0], versionKey, version);
+                r = await EvalAsync(m, CountScript, args, 11, keys.AsMemory(0, 2));
+            }
         }
-        finally { ArrayPool<RedisValue>.Shared.Return(args, clearArray: true); }
+        finally
+        {
+            ArrayPool<RedisValue>.Shared.Return(args, clearArray: true);
+            if (keys is not null) ArrayPool<RedisKey>.Shared.Return(keys, clearArray: true);
+        }
+        if (r == -4) return Stale;
         if (r == -2) return rate.FastLimited(now);
         if (r == -3) return rate.SlowLimited(now);
         var (calls, warn) = (r >> 1, (r & 1) == 1);
@@ -293,12 +332,13 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
     }
 
     /// <summary>Runs a script on the org's hash; a hash Redis does not have is seeded from the database and the script run again.</summary>
-    private async Task<long> EvalAsync(OrgMeter m, string script, RedisValue[] args, int count)
+    private async Task<long> EvalAsync(OrgMeter m, string script, RedisValue[] args, int count, ReadOnlyMemory<RedisKey> keys = default)
     {
-        var r = await ScalarAsync(script, m.Keys, args.AsMemory(0, count));
+        if (keys.IsEmpty) keys = m.Keys;
+        var r = await ScalarAsync(script, keys, args.AsMemory(0, count));
         if (r != Unseeded) return r;
         await SeedAsync(m);
-        r = await ScalarAsync(script, m.Keys, args.AsMemory(0, count));
+        r = await ScalarAsync(script, keys, args.AsMemory(0, count));
         // Seeded a moment ago and gone already: Redis is not keeping what it is given.
         return r != Unseeded ? r : throw new RedisException($"The meter of org {m.OrgId} is not kept in Redis.");
     }

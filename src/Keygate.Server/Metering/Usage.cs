@@ -3,7 +3,14 @@ namespace Keygate;
 /// <summary>How heavy a legacy call is for rate limiting (contract A5).</summary>
 public enum MethodWeight { Light, Medium, Heavy }
 
-public enum MeterOutcome { Allowed, RateLimited, ThresholdExceeded }
+public enum MeterOutcome
+{
+    Allowed,
+    RateLimited,
+    ThresholdExceeded,
+    /// <summary>Nothing was counted: the org changed after the version the caller decided on (cluster only).</summary>
+    Stale,
+}
 
 /// <summary>What metering decided about one call.</summary>
 public readonly record struct MeterDecision(MeterOutcome Outcome, int RetryAfterSeconds = 0, string? Limit = null, bool WarningCrossed = false, long Calls = 0)
