@@ -9,7 +9,7 @@ namespace Keygate;
 /// decision one Lua script on it, so each is atomic, exact whichever node takes the call, and one round trip.
 /// The scripts apply the rules of <see cref="Meter"/> to windows computed from the caller's clock, never
 /// Redis's. The hash expires a while after the org's longest window once the org is idle. Cost per call: one
-/// round trip (EVALSHA of a script doing one HMGET, one HSET and a PEXPIRE) and a few additions in memory
+/// round trip (EVALSHA of a script doing a GET of the org's version, one HMGET, one HSET and a PEXPIRE) and a few additions in memory
 /// under a per-org lock; the durable copy below is one batched statement per node every 2 seconds.
 /// <para>
 /// Durable copy: each node adds what it counted in Redis to <see cref="AppDbContext.MeterWindows"/> every
