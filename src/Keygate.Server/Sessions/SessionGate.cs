@@ -68,10 +68,12 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
         // On a cluster: another node ended sessions of this org (a logout, "end all") since this one looked. The
         // database says so, whatever the snapshot's age.
         if (!await sessions.StillLiveAsync(session, org, http.RequestAborted)) return SessionNotValid;
+        var refusal = key.DisabledReason is not null ? KeyDisabled
+            : !org.SubscriptionEnabled ? KeygateError.SubscriptionRequired
+            : org.IsExpired(now) ? SubscriptionExpired
+            : null;
         // Refused requests leave the session as it is: it works again after enable or renewal.
-        if (key.DisabledReason is not null) return checkedVersion ? KeyDisabled : Recheck;
-        if (!org.SubscriptionEnabled) return checkedVersion ? KeygateError.SubscriptionRequired : Recheck;
-        if (org.IsExpired(now)) return checkedVersion ? SubscriptionExpired : Recheck;
+        if (refusal is not null) return checkedVersion ? refusal : Recheck;
         // Metering (contract A5): the call counts once it passed the session check and the rate limit.
         var decision = await usage.CountCallAsync(org.OrgId, MeterDecision.WeightOf(http.Request.Method), org.Limits, now,
             checkedVersion ? -1 : org.StateVersion);
