@@ -98,13 +98,16 @@ alternate hot.base "$base_url/api/v1/apiKeys" hot.kg "$kg_url/api/v1/apiKeys" se
 alternate auth.base "$base_url/api/v1/auth" auth.kg "$kg_url/api/v1/auth" session.lua
 
 say "logins, $login_conns connections, then 1 connection"
-measure login.base "$base_url/api/v1/auth" login.lua "$login_conns" "$threads" "$dur"
+# At least 3 s: a login costs ~100 ms of CPU, and in 1 s on a busy machine (the plumbing test runs beside the
+# rest of the suite) 16 connections may see no answer at all.
+login_dur=$((dur > 3 ? dur : 3))
+measure login.base "$base_url/api/v1/auth" login.lua "$login_conns" "$threads" "$login_dur"
 cpu_before=$(cpu_ticks "$kg_pid") logins_before=$(logins_done "$kg_url")
-measure login.kg "$kg_url/api/v1/auth" login.lua "$login_conns" "$threads" "$dur"
+measure login.kg "$kg_url/api/v1/auth" login.lua "$login_conns" "$threads" "$login_dur"
 # Logins that were queued when wrk stopped still hash: count them and their CPU too.
 drain_logins "$kg_url"
 cpu_after=$(cpu_ticks "$kg_pid") logins_after=$(logins_done "$kg_url")
-measure login1.kg "$kg_url/api/v1/auth" login.lua 1 1 "$((dur > 3 ? dur : 3))"
+measure login1.kg "$kg_url/api/v1/auth" login.lua 1 1 "$login_dur"
 drain_logins "$kg_url"
 cpu_single=$(cpu_ticks "$kg_pid") logins_single=$(logins_done "$kg_url")
 
@@ -163,8 +166,8 @@ inconsistent=$(field inconsistent "$regen")
 for k in hot.kg auth.kg hot.base auth.base small large; do
     [ "${R[$k.non2xx]}" = 0 ] || problems+=("$k: ${R[$k.non2xx]} non-2xx answers")
 done
-[ "${R[login.kg.ok]:-0}" -gt 0 ] || problems+=("no login succeeded")
-[ "${R[login.kg.other]:-0}" = 0 ] || problems+=("${R[login.kg.other]} logins answered neither 200 nor 503")
+[ $(( ${R[login.kg.ok]:-0} + ${R[login1.kg.ok]:-0} )) -gt 0 ] || problems+=("no login succeeded")
+[ $(( ${R[login.kg.other]:-0} + ${R[login1.kg.other]:-0} )) = 0 ] || problems+=("$(( ${R[login.kg.other]:-0} + ${R[login1.kg.other]:-0} )) logins answered neither 200 nor 503")
 [ "${R[large.sessions]}" = "$large" ] || problems+=("the server loaded ${R[large.sessions]} of $large sessions")
 [ "${R[mem.none_sessions]}" = 0 ] || problems+=("the memory baseline had ${R[mem.none_sessions]} sessions")
 if [ ${#problems[@]} -gt 0 ]; then

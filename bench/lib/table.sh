@@ -40,7 +40,7 @@ $(row "POST /api/v1/auth logins, $login_conns connections (all answers)" login.k
 |---|---:|---|
 | hot path req/s, Keygate / baseline | $hot_ratio | ≥ 0.75 ($(verdict "$hot_ratio >= 0.75")) |
 | hot path p99, Keygate / baseline | $hot_p99 | ≤ 2 ($(verdict "$hot_p99 <= 2")) |
-| logins answered 200 / 503 busy / other ($login_conns connections, ${dur} s) | ${R[login.kg.ok]} / ${R[login.kg.busy]} / ${R[login.kg.other]} | — |
+| logins answered 200 / 503 busy / other ($login_conns connections, ${login_dur} s) | ${R[login.kg.ok]} / ${R[login.kg.busy]} / ${R[login.kg.other]} | — |
 | successful logins per second | $login_ok_rps | bounded by PBKDF2 |
 | server CPU per login, $login_conns connections (utime+stime / $logins logins, queued ones included) | $cpu_per_login ms | — |
 | server CPU per login, 1 connection ($logins1 logins) | $cpu_per_login1 ms | — |
