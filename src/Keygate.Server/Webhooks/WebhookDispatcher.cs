@@ -150,6 +150,8 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IHttpClientFa
     private async Task PruneAsync(AppDbContext db, CancellationToken ct)
     {
         var now = clock.Now();
+        // Set first: a prune that fails is tried again in an hour, not on every 500 ms tick.
+        _nextPruneAtMs = now + PruneEveryMs;
         var before = now - options.Value.Webhooks.RetentionDays * 86_400_000L;
         var old = db.WebhookEvents.Where(e => e.FannedOut && e.OccurredAtMs < before
             && !db.WebhookDeliveries.Any(d => d.WebhookEventId == e.Id && d.DeliveredAtMs == null && !d.GaveUp));
@@ -157,7 +159,6 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IHttpClientFa
         await db.WebhookDeliveries.Where(d => old.Any(e => e.Id == d.WebhookEventId)).ExecuteDeleteAsync(ct);
         var pruned = await old.ExecuteDeleteAsync(ct);
         await tx.CommitAsync(ct);
-        _nextPruneAtMs = now + PruneEveryMs;
         if (pruned > 0) log.LogInformation("Pruned {Count} webhook events older than {Days} days", pruned, options.Value.Webhooks.RetentionDays);
     }
 
