@@ -53,7 +53,7 @@ public sealed class ChangeStream
         while (true)
         {
             try { await step(); }
-            catch (Exception e) when (_killing && e is HttpRequestException or TaskCanceledException or IOException) { return; }
+            catch (Exception e) when (_killing && NodeProcess.IsNoAnswer(e)) { return; }
         }
     }
 

@@ -83,7 +83,7 @@ public sealed class NodeHammer(HttpClient node, string origin, TestOrg org, Trut
             pool.Add(new PooledSession(Scenario.SessionIdOf(r)!, truth.Generation, origin));
             return truth.Generation;
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return null; }
+        catch (Exception e) when (NodeProcess.IsNoAnswer(e)) { return null; }
     }
 
     private async Task LoginAsync(string kind, string value, long before)
@@ -96,7 +96,7 @@ public sealed class NodeHammer(HttpClient node, string origin, TestOrg org, Trut
             // The server checked this value, so the session is bound to the key version that held it.
             if (r.StatusCode == HttpStatusCode.OK) pool.Add(new PooledSession(Scenario.SessionIdOf(r)!, ledger.GenerationOf(value), origin));
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { tally.NoAnswer(kind, e); }
+        catch (Exception e) when (NodeProcess.IsNoAnswer(e)) { tally.NoAnswer(kind, e); }
     }
 
     private async Task CallAsync(PooledSession session, string path, long before)
@@ -108,7 +108,7 @@ public sealed class NodeHammer(HttpClient node, string origin, TestOrg org, Trut
             var after = ledger.Stamp;
             tally.Record(kind, before, after, t => t.SessionRefusal(session.Generation), r, await CodeAsync(r));
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { tally.NoAnswer(kind, e); }
+        catch (Exception e) when (NodeProcess.IsNoAnswer(e)) { tally.NoAnswer(kind, e); }
     }
 
     /// <summary>The legacy error code of a refusal, for the report.</summary>

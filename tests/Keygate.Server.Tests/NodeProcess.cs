@@ -19,6 +19,14 @@ public sealed class NodeProcess : IAsyncDisposable
 
     private NodeProcess(Process process, int port) => (_process, Port) = (process, port);
 
+    /// <summary>
+    /// A request that got no answer because the node is gone or not up yet. Mostly HttpClient wraps that in
+    /// HttpRequestException, but a connection the dying node's kernel accepted and then reset fails in
+    /// HttpConnectionPool's RemoteEndPoint read as a bare SocketException (ENOTCONN) — that failed CI once.
+    /// </summary>
+    public static bool IsNoAnswer(Exception e) =>
+        e is HttpRequestException or TaskCanceledException or IOException or SocketException;
+
     /// <summary>The folder holding Keygate.slnx, above this test build.</summary>
     public static string RepoRoot
     {
@@ -80,8 +88,7 @@ public sealed class NodeProcess : IAsyncDisposable
             {
                 if ((await http.GetAsync(node.Address + "healthz")).IsSuccessStatusCode) return node;
             }
-            catch (HttpRequestException) { }
-            catch (TaskCanceledException) { }
+            catch (Exception e) when (IsNoAnswer(e)) { }
             await Task.Delay(200);
         }
         await node.DisposeAsync();
