@@ -26,11 +26,15 @@ redis_ping() {
     [[ $reply == +PONG* ]]
 }
 
-# A loopback port nothing listens on (nginx needs its port written in its configuration).
+# A loopback port nothing listens on (nginx needs its port written in its configuration), below the kernel's
+# ephemeral range: a port inside it may be taken by any outgoing connection (the test suite beside us makes
+# thousands) before nginx binds it, which failed a run once with "Address already in use".
 free_port() {
-    local port
+    local port low=32768 from=20000
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+    ((low - from >= 1000)) || { from=1024 low=65536; } # an unusual range: anywhere, as before
     for _ in $(seq 1 50); do
-        port=$((20000 + RANDOM % 40000))
+        port=$((from + (RANDOM * 32768 + RANDOM) % (low - from)))
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
     done
     return 1

@@ -48,11 +48,38 @@ public sealed class NodeProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A loopback port for a process we start, below the kernel's ephemeral range. A port from bind(0) lies inside
+    /// that range, where any outgoing connection (the suite makes thousands) may take it before the process binds
+    /// it, or while a killed Redis is started again on it; the bench's nginx failed to start that way once.
+    /// </summary>
     public static int FreePort()
     {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
+        var low = EphemeralLow();
+        lock (HandedOut)
+            for (var i = 0; low - 20_000 >= 1000 && i < 200; i++)
+            {
+                var port = Random.Shared.Next(20_000, low);
+                if (!HandedOut.Add(port)) continue; // never the same port to two of this run's processes
+                try
+                {
+                    using var probe = new TcpListener(IPAddress.Loopback, port);
+                    probe.Start();
+                    return port;
+                }
+                catch (SocketException) { }
+            }
+        using var l = new TcpListener(IPAddress.Loopback, 0); // an unusual range: the kernel's pick, as before
         l.Start();
         return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    private static readonly HashSet<int> HandedOut = [];
+
+    private static int EphemeralLow()
+    {
+        try { return int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split(default(char[]), StringSplitOptions.RemoveEmptyEntries)[0]); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return 32768; }
     }
 
     /// <summary>Starts a node and waits until /healthz answers (at most 60 s).</summary>
