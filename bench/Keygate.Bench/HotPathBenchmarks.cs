@@ -1,9 +1,15 @@
-using System.Security.Cryptography;
+using Keygate.Data;
+using Keygate.Kernel;
+using Keygate.Keys;
+using Keygate.Metering;
+using Keygate.Secrets;
+using Keygate.Sessions;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using System.Security.Cryptography;
 
 namespace Keygate.Bench;
 
@@ -42,7 +48,7 @@ public class HotPathBenchmarks
             new KeySnapshot(1, KeyType.CLOUD_SERVICE, Key, 1, 1, null, null, now, 1, "admin"), null));
         _sessionId = SessionStore.NewId();
         _sessions.Add(new SessionEntry(SessionStore.Hash(_sessionId), 1, 1, "admin", AdminRole.SUPER_ADMIN, 1, 1, now, now, "127.0.0.1"));
-        _gate = new SessionGate(_sessions, orgs, _usage, TimeProvider.System);
+        _gate = new SessionGate(_sessions, orgs, _usage, new Threshold(scopes), TimeProvider.System);
         _http = new DefaultHttpContext();
         _http.Request.Method = "GET";
         _http.Request.Headers.Cookie = "JSESSIONID=" + _sessionId;

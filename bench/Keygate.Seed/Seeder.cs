@@ -1,3 +1,8 @@
+using Keygate.Data;
+using Keygate.Kernel;
+using Keygate.Keys;
+using Keygate.Secrets;
+using Keygate.Sessions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;

@@ -1,5 +1,18 @@
-using Keygate;
+using Keygate.Audit;
+using Keygate.Cluster;
+using Keygate.Data;
+using Keygate.Hosting;
+using Keygate.Kernel;
+using Keygate.Keys;
+using Keygate.LegacyApi;
+using Keygate.Metering;
+using Keygate.Ops;
 using Keygate.Portal;
+using Keygate.ProviderApi;
+using Keygate.Sandbox;
+using Keygate.Secrets;
+using Keygate.Sessions;
+using Keygate.Webhooks;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
@@ -23,18 +36,20 @@ builder.Services.AddSingleton<AuditWriter>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
 builder.Services.AddSingleton<Passwords>();
 builder.Services.AddSingleton<LoginThrottle>();
+builder.Services.AddSingleton<Threshold>();
 builder.Services.AddSingleton<SessionGate>();
 builder.Services.AddSingleton<KeygateMetrics>();
-builder.Services.AddKeygateMetering(keygate);
 builder.Services.AddScoped<KeyLifecycle>();
+builder.Services.AddScoped<SessionEnding>();
 builder.Services.AddScoped<LegacyCaller>();
 builder.Services.AddScoped<ProviderCaller>();
 builder.Services.AddSandbox();
 builder.Services.AddKeygateErrors();
 builder.Services.AddKeygateWebhooks();
 builder.Services.AddKeygateCluster(keygate);
+builder.Services.AddKeygateMetering(keygate);
 builder.Services.AddOpenApi();
-builder.Services.AddPortal();
+builder.Services.AddPortal(keygate);
 builder.Services.ConfigureHttpJsonOptions(o =>
     o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
 
@@ -46,7 +61,7 @@ await DatabaseSetup.MigrateAsync(app.Services, keygate);
 await Bootstrap.RunAsync(app.Services);
 
 app.UseKeygateForwardedHeaders(keygate);
-app.UseKeygateErrors();
+app.UseKeygateErrors((PortalHeaders.IsPortalPath, PortalErrorPage.WriteAsync));
 app.UsePortalHeaders();
 app.UsePortalAssets();
 app.UseAuthentication();
@@ -54,7 +69,7 @@ app.UseAuthorization();
 app.UseAntiforgery();
 
 app.MapOps();
-KeygateMetrics.MapMetrics(app);
+app.MapMetrics();
 app.MapOpenApi();
 app.MapScalarApiReference();
 var legacyRoutes = app.MapGroup("").AddEndpointFilter<CrossSiteFilter>().WithTags("Legacy API");

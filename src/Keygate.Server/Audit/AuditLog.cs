@@ -1,6 +1,8 @@
+using Keygate.Data;
+using Keygate.Kernel;
 using System.Threading.Channels;
 
-namespace Keygate;
+namespace Keygate.Audit;
 
 public static class AuditLog
 {

@@ -1,4 +1,7 @@
-namespace Keygate;
+using Keygate.Data;
+using Keygate.Kernel;
+
+namespace Keygate.Cluster;
 
 /// <summary>
 /// What turns a node into one of many: with Keygate:Redis:Configuration set, counters and change
@@ -15,8 +18,6 @@ public static class ClusterSetup
             throw new InvalidOperationException("Keygate:Redis is for several nodes, which need Keygate:Database:Provider=Postgres.");
         services.AddSingleton<RedisLink>();
         services.AddSingleton<SharedVersions>();
-        services.AddHostedService(sp => sp.GetRequiredService<SharedVersions>());
-        services.AddSingleton<DatabaseUsageCounter>();
-        return services.AddUsageCounter<RedisUsageCounter>();
+        return services.AddHostedService(sp => sp.GetRequiredService<SharedVersions>());
     }
 }

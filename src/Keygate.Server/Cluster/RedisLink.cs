@@ -1,7 +1,8 @@
+using Keygate.Kernel;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
-namespace Keygate;
+namespace Keygate.Cluster;
 
 /// <summary>
 /// The node's one connection to Redis (only when Keygate:Redis:Configuration is set). It never blocks start

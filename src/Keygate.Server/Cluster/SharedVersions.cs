@@ -1,8 +1,10 @@
-using System.Diagnostics;
+using Keygate.Data;
+using Keygate.Kernel;
 using Microsoft.EntityFrameworkCore;
 using StackExchange.Redis;
+using System.Diagnostics;
 
-namespace Keygate;
+namespace Keygate.Cluster;
 
 /// <summary>
 /// Cross-node invalidation: the newest committed StateVersion of every org, shared by all nodes in Redis and

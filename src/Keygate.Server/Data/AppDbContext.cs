@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
-namespace Keygate;
+namespace Keygate.Data;
 
 /// <summary>
 /// The one DbContext. Each database provider has a thin subclass so that each keeps its own migration set

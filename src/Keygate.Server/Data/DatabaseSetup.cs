@@ -1,10 +1,10 @@
-using System.Data.Common;
-using Microsoft.AspNetCore.DataProtection;
+using Keygate.Kernel;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using System.Data.Common;
 
-namespace Keygate;
+namespace Keygate.Data;
 
 public static class DatabaseSetup
 {
@@ -24,8 +24,6 @@ public static class DatabaseSetup
                 ?? throw new InvalidOperationException("Keygate:Database:Provider=Postgres needs ConnectionStrings:Keygate.");
             services.AddDbContext<PostgresDbContext>(b => b.UseNpgsql(cs));
             services.AddScoped<AppDbContext>(sp => sp.GetRequiredService<PostgresDbContext>());
-            // Any node must read the portal cookie another node issued.
-            services.AddDataProtection().SetApplicationName("keygate").PersistKeysToDbContext<PostgresDbContext>();
         }
         else
         {
@@ -34,10 +32,7 @@ public static class DatabaseSetup
             var cs = new SqliteConnectionStringBuilder { DataSource = path, DefaultTimeout = 30, Pooling = true }.ToString();
             services.AddDbContext<SqliteDbContext>(b => b.UseSqlite(cs).AddInterceptors(BusyTimeout));
             services.AddScoped<AppDbContext>(sp => sp.GetRequiredService<SqliteDbContext>());
-            // Kept beside the data, so a restart keeps portal logins (not in the user's home folder).
-            services.AddDataProtection().SetApplicationName("keygate").PersistKeysToDbContext<SqliteDbContext>();
         }
-        Portal.DataProtectionKeyEncryptor.Register(services);
         return services;
     }
 
@@ -53,27 +48,5 @@ public static class DatabaseSetup
             await db.Database.CloseConnectionAsync();
         }
         if (o.Database.MigrateOnStart) await db.Database.MigrateAsync();
-    }
-}
-
-public static class Db
-{
-    public static bool IsUniqueViolation(DbUpdateException e) => e.InnerException switch
-    {
-        SqliteException s => s.SqliteErrorCode == 19, // SQLITE_CONSTRAINT
-        PostgresException p => p.SqlState == PostgresErrorCodes.UniqueViolation,
-        _ => false,
-    };
-
-    /// <summary>
-    /// The database could not be reached or gave up: answer 503. The driver's exception may sit a few levels down
-    /// (a connection lost during SaveChanges is an InvalidOperationException "transient failure" around a
-    /// DbUpdateException around the NpgsqlException), so the whole chain is searched.
-    /// </summary>
-    public static bool IsUnavailable(Exception e)
-    {
-        for (Exception? x = e; x is not null; x = x.InnerException)
-            if (x is DbException or TimeoutException or System.Net.Sockets.SocketException) return true;
-        return false;
     }
 }

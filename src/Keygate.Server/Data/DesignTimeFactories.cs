@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 
-namespace Keygate;
+namespace Keygate.Data;
 
 // Used only by `dotnet ef migrations add`, which needs each provider's context without starting the server.
 public sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqliteDbContext>

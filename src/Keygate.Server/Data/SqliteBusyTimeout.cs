@@ -2,7 +2,7 @@ using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
-namespace Keygate;
+namespace Keygate.Data;
 
 /// <summary>
 /// Lets SQLite itself wait for the write lock. Without a busy handler SQLite answers SQLITE_BUSY at once and

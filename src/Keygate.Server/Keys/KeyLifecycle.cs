@@ -1,6 +1,12 @@
+using Keygate.Audit;
+using Keygate.Data;
+using Keygate.Kernel;
+using Keygate.Metering;
+using Keygate.Secrets;
+using Keygate.Webhooks;
 using Microsoft.EntityFrameworkCore;
 
-namespace Keygate;
+namespace Keygate.Keys;
 
 /// <summary>
 /// Every rule of the key lifecycle, in one place that the portal, the legacy API and the provider API all
@@ -8,7 +14,7 @@ namespace Keygate;
 /// change, writes its audit event in the same transaction, and publishes the new org snapshot before it
 /// returns, so the old value is refused by the very next request.
 /// </summary>
-public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache cache, SessionStore sessions, IUsageCounter usage,
+public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache cache, IUsageCounter usage,
     KeygateMetrics metrics, TimeProvider clock)
 {
     private const int MaxAttempts = 8;
@@ -185,23 +191,6 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
             apply(org.Limits);
             return null;
         });
-
-    /// <summary>
-    /// Ends every legacy session of the org at once ("end all" in the portal): a SUPER_ADMIN of the org or the
-    /// provider side may; a READ_ONLY admin may not. Returns how many ended.
-    /// </summary>
-    public async Task<Result<int>> EndSessionsAsync(Actor actor, long orgId)
-    {
-        var org = await db.Organizations.AsNoTracking().Where(o => o.Id == orgId).Select(o => new { o.Id, o.ServiceProviderId }).FirstOrDefaultAsync();
-        if (org is null || !actor.CanSee(org.Id, org.ServiceProviderId)) return KeygateError.NotFound;
-        if (actor.Kind == ActorKind.OrgAdmin && actor.Role != AdminRole.SUPER_ADMIN)
-        {
-            db.AuditEvents.Add(AuditLog.Event(actor, orgId, "sessions.end_all", null, KeygateError.AccessDenied.Code, NowMs));
-            await db.SaveChangesAsync();
-            return KeygateError.AccessDenied;
-        }
-        return await sessions.EndAllAsync(orgId, AuditLog.Event(actor, orgId, "sessions.end_all", null, AuditLog.Success, NowMs));
-    }
 
     /// <summary>
     /// What an org admin may change, in the order of contract A4 after "key not in org". The portal asks the

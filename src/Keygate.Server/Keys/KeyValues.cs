@@ -1,7 +1,8 @@
+using Keygate.Data;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
-namespace Keygate;
+namespace Keygate.Keys;
 
 /// <summary>Key values: generation, validation and the legacy API's obfuscation (contract A1).</summary>
 public static class KeyValues

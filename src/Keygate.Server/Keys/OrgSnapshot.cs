@@ -1,4 +1,8 @@
-namespace Keygate;
+using Keygate.Data;
+using Keygate.Kernel;
+using Keygate.Secrets;
+
+namespace Keygate.Keys;
 
 public enum KeyStatus { ENABLED, DISABLED, SUBSCRIPTION_EXPIRED }
 
@@ -19,10 +23,22 @@ public sealed record OrgSnapshot(
     /// <summary>Expired iff now ≥ expiresAt (epoch seconds); null never expires.</summary>
     public bool IsExpired(long nowMs) => ExpiresAt is { } at && nowMs >= at * 1000;
 
-    public KeyStatus StatusOf(KeySnapshot key, long nowMs) =>
-        key.DisabledReason is not null ? KeyStatus.DISABLED
-        : !SubscriptionEnabled || IsExpired(nowMs) ? KeyStatus.SUBSCRIPTION_EXPIRED
-        : KeyStatus.ENABLED;
+    /// <summary>
+    /// The one rule of whether a key may be used now, and if not, which refusal answers (contract A2 step 6, A6):
+    /// disabled first, then no subscription, then expired. Every surface asks this, and the status shown is derived from it.
+    /// </summary>
+    public KeygateError? RefusalOf(KeySnapshot key, long nowMs) =>
+        key.DisabledReason is not null ? KeygateError.KeyDisabled
+        : !SubscriptionEnabled ? KeygateError.SubscriptionRequired
+        : IsExpired(nowMs) ? KeygateError.SubscriptionExpired
+        : null;
+
+    public KeyStatus StatusOf(KeySnapshot key, long nowMs) => RefusalOf(key, nowMs) switch
+    {
+        null => KeyStatus.ENABLED,
+        var r when r == KeygateError.KeyDisabled => KeyStatus.DISABLED,
+        _ => KeyStatus.SUBSCRIPTION_EXPIRED,
+    };
 
     public KeySnapshot? Find(long keyId) =>
         Cloud?.Id == keyId ? Cloud : Sandbox?.Id == keyId ? Sandbox : null;
@@ -40,3 +56,5 @@ public sealed record OrgSnapshot(
             Build(KeyType.CLOUD_SERVICE), Build(KeyType.SANDBOX_SUBMISSION));
     }
 }
+
+public sealed record ModifiedBy(long Id, string Name);

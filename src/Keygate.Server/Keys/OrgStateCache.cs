@@ -1,7 +1,10 @@
-using System.Collections.Concurrent;
+using Keygate.Cluster;
+using Keygate.Data;
+using Keygate.Secrets;
 using Microsoft.EntityFrameworkCore;
+using System.Collections.Concurrent;
 
-namespace Keygate;
+namespace Keygate.Keys;
 
 /// <summary>
 /// The in-process picture of every org the node has seen, so the hot path needs no database round trip.

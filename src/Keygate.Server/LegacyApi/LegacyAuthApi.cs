@@ -1,8 +1,14 @@
-using System.Text.Json;
+using Keygate.Audit;
+using Keygate.Data;
+using Keygate.Kernel;
+using Keygate.Keys;
+using Keygate.Secrets;
+using Keygate.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using System.Text.Json;
 
-namespace Keygate;
+namespace Keygate.LegacyApi;
 
 public sealed record LoginResponse(string AuthType, bool ObfuscateApiKey, long PasswordExpiryTime, long PasswordExpiryDays)
 {
@@ -71,7 +77,7 @@ public static class LegacyAuthApi
             auditWriter.Enqueue(AuditLog.Event(unknownActor, account?.OrganizationId, "session.login", null, "INVALID_USERNAME_OR_PASSWORD", nowMs));
             return ErrorResponses.Legacy(400, "INVALID_USERNAME_OR_PASSWORD", "Invalid username or password.");
         }
-        var actor = Actor.Admin(account!, address);
+        var actor = account!.AsActor(address);
         var org = await orgs.GetAsync(account!.OrganizationId!.Value, http.RequestAborted);
 
         // 4. An API subscription at all?
@@ -92,27 +98,14 @@ public static class LegacyAuthApi
         }
 
         // 6. Usable now?
-        var refusal = key.DisabledReason is not null ? SessionGate.KeyDisabled
-            : org.IsExpired(nowMs) ? SessionGate.SubscriptionExpired : null;
-        if (refusal is not null)
+        if (org.RefusalOf(key, nowMs) is { } refusal)
         {
             auditWriter.Enqueue(AuditLog.Event(actor, account.OrganizationId, "session.login", key.Id, refusal.Code, nowMs));
             return ErrorResponses.Legacy(refusal);
         }
 
-        // The session row and its audit event are one transaction.
-        var id = SessionStore.NewId();
-        var row = new LegacySession
-        {
-            IdHash = SessionStore.Hash(id), OrganizationId = org.OrgId, AccountId = account.Id, KeyId = key.Id,
-            KeyVersion = key.Version, CreatedAtMs = nowMs, LastSeenAtMs = nowMs, ClientAddress = Truncate(address),
-        };
-        db.LegacySessions.Add(row);
-        db.AuditEvents.Add(AuditLog.Event(actor, org.OrgId, "session.login", key.Id, AuditLog.Success, nowMs));
-        await db.SaveChangesAsync();
-        sessions.Add(new SessionEntry(row.IdHash, org.OrgId, account.Id, account.Username, account.Role, key.Id,
-            key.Version, nowMs, nowMs, row.ClientAddress) { VerifiedVersion = org.StateVersion });
-
+        var id = await sessions.OpenAsync(db, account, org, key, address,
+            AuditLog.Event(actor, org.OrgId, "session.login", key.Id, AuditLog.Success, nowMs), nowMs);
         // Clients read the id with the regex JSESSIONID=(.*?); so this must be the first Set-Cookie.
         var secure = http.Request.IsHttps ? "; Secure" : "";
         http.Response.Headers.Append("Set-Cookie", $"JSESSIONID={id}; Path=/; HttpOnly; SameSite=Strict{secure}");

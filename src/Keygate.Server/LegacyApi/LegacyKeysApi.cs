@@ -1,9 +1,11 @@
-using System.Text.Json;
+using Keygate.Data;
+using Keygate.Kernel;
+using Keygate.Keys;
+using Keygate.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
+using System.Text.Json;
 
-namespace Keygate;
-
-public sealed record ModifiedBy(long Id, string Name);
+namespace Keygate.LegacyApi;
 
 /// <summary>The key object of contract A3.</summary>
 public sealed record LegacyKey(long Id, string KeyValue, string KeyType, string[] Permissions, bool Enabled, string Status,

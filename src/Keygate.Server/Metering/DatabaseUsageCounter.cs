@@ -1,6 +1,7 @@
+using Keygate.Data;
 using Microsoft.EntityFrameworkCore;
 
-namespace Keygate;
+namespace Keygate.Metering;
 
 /// <summary>
 /// Exact counters in PostgreSQL: the slower path a cluster node takes while Redis is unreachable

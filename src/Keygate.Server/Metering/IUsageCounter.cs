@@ -1,4 +1,6 @@
-namespace Keygate;
+using Keygate.Data;
+
+namespace Keygate.Metering;
 
 /// <summary>
 /// Per-org call counters in fixed windows aligned to the epoch. In memory on a single node; a Redis

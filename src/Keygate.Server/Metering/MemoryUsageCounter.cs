@@ -1,7 +1,8 @@
-using System.Collections.Concurrent;
+using Keygate.Data;
 using Microsoft.EntityFrameworkCore;
+using System.Collections.Concurrent;
 
-namespace Keygate;
+namespace Keygate.Metering;
 
 /// <summary>
 /// The single-node counters: one small lock per org, so every decision (check the windows, then count) is

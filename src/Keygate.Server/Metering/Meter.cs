@@ -1,4 +1,6 @@
-namespace Keygate;
+using Keygate.Data;
+
+namespace Keygate.Metering;
 
 /// <summary>
 /// One org's metering windows and the rules of contract A5 over them: check the rate windows first, then

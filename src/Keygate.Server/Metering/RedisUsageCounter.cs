@@ -1,8 +1,11 @@
+using Keygate.Cluster;
+using Keygate.Data;
+using Keygate.Kernel;
+using StackExchange.Redis;
 using System.Buffers;
 using System.Collections.Concurrent;
-using StackExchange.Redis;
 
-namespace Keygate;
+namespace Keygate.Metering;
 
 /// <summary>
 /// The cluster's counters (with Keygate:Redis): one Redis hash per org (<c>{prefix}m:{orgId}</c>) and every

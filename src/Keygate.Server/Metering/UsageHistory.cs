@@ -1,7 +1,8 @@
-using System.Collections.Concurrent;
+using Keygate.Data;
 using Microsoft.EntityFrameworkCore;
+using System.Collections.Concurrent;
 
-namespace Keygate;
+namespace Keygate.Metering;
 
 /// <summary>
 /// The usage history (calls per org per hour, by weight, in UsageBuckets) and the write that carries it to

@@ -1,3 +1,5 @@
+using Keygate.Audit;
+
 namespace Keygate.Portal;
 
 /// <summary>One page of an org's audit log as the portal and console show it, with links to page on.</summary>

@@ -1,6 +1,10 @@
-using System.Xml.Linq;
+using Keygate.Data;
+using Keygate.Kernel;
+using Keygate.Secrets;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.XmlEncryption;
+using System.Xml.Linq;
 
 namespace Keygate.Portal;
 
@@ -20,8 +24,17 @@ public sealed class DataProtectionKeyEncryptor(KeyVault vault) : IXmlEncryptor
         return new EncryptedXmlInfo(element, typeof(DataProtectionKeyDecryptor));
     }
 
-    public static void Register(IServiceCollection services) =>
+    /// <summary>
+    /// The key ring behind portal cookies and antiforgery tokens lives in the database, encrypted under the KEK: every
+    /// node reads the cookie another node issued, and a restart keeps portal logins.
+    /// </summary>
+    public static void Register(IServiceCollection services, KeygateOptions options)
+    {
+        var dataProtection = services.AddDataProtection().SetApplicationName("keygate");
+        if (DatabaseSetup.IsPostgres(options)) dataProtection.PersistKeysToDbContext<PostgresDbContext>();
+        else dataProtection.PersistKeysToDbContext<SqliteDbContext>();
         services.AddOptions<KeyManagementOptions>().Configure<KeyVault>((o, vault) => o.XmlEncryptor = new DataProtectionKeyEncryptor(vault));
+    }
 }
 
 /// <summary>Created by Data Protection itself (by type name, with the service provider) when it reads a key.</summary>

@@ -1,6 +1,7 @@
+using Keygate.Data;
+using Keygate.Kernel;
 using System.Security.Claims;
 using System.Security.Cryptography;
-using Microsoft.AspNetCore.Authentication.Cookies;
 
 namespace Keygate.Portal;
 
@@ -60,8 +61,9 @@ public static class PortalAuth
             ? new Actor(ActorKind.ServiceProvider, 0, user.FindFirstValue(ServiceProviderNameClaim)!, ClientAddress.Of(http)) { ServiceProviderId = spId }
             : new Actor(ActorKind.Operator, 0, operatorName, ClientAddress.Of(http));
 
-    public static IServiceCollection AddPortal(this IServiceCollection services)
+    public static IServiceCollection AddPortal(this IServiceCollection services, KeygateOptions options)
     {
+        DataProtectionKeyEncryptor.Register(services, options);
         services.AddSingleton<PortalLogouts>();
         services.AddAuthentication(Scheme).AddCookie(Scheme, o =>
         {

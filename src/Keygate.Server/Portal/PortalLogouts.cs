@@ -1,3 +1,4 @@
+using Keygate.Cluster;
 using System.Collections.Concurrent;
 
 namespace Keygate.Portal;

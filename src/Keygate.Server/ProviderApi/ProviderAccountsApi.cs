@@ -1,7 +1,12 @@
+using Keygate.Accounts;
+using Keygate.Audit;
+using Keygate.Data;
+using Keygate.Kernel;
+using Keygate.Secrets;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
-namespace Keygate;
+namespace Keygate.ProviderApi;
 
 public sealed record CreateServiceProviderRequest(string Name);
 public sealed record ServiceProviderCreated(long Id, string Name, string Token);
@@ -25,7 +30,7 @@ public static class ProviderAccountsApi
         if (body.Error is { } e) return ErrorResponses.Problem(e);
         if (Names.Validate(body.Value!.Name, "name") is { } invalid) return ErrorResponses.Problem(invalid);
 
-        var sp = new ServiceProvider { Name = body.Value.Name.Trim(), CreatedAtMs = clock.Now() };
+        var sp = new Data.ServiceProvider { Name = body.Value.Name.Trim(), CreatedAtMs = clock.Now() };
         var token = ProviderTokens.Generate(ProviderTokens.ServiceProviderPrefix);
         await using var tx = await db.Database.BeginTransactionAsync();
         db.ServiceProviders.Add(sp);
@@ -60,38 +65,9 @@ public static class ProviderAccountsApi
             Kind = AccountKind.Staff, Username = req.Username.Trim(), NormalizedUsername = Account.Normalize(req.Username),
             PasswordHash = passwords.Hash(req.Password), ServiceProviderId = spId, CreatedAtMs = clock.Now(),
         };
-        var created = await Accounts.TryAddAsync(db, account,
+        var created = await AccountCreation.TryAddAsync(db, account,
             AuditLog.Event(caller.Actor, null, "staff.create", null, AuditLog.Success, clock.Now(), $"username={account.Username}"));
         return created is { } err ? ErrorResponses.Problem(err)
             : TypedResults.Created($"/provider/v1/staff/{account.Id}", new StaffCreated(account.Id, account.Username, spId));
-    }
-}
-
-public static class Names
-{
-    public static KeygateError? Validate(string? value, string field, int max = 200) =>
-        string.IsNullOrWhiteSpace(value) || value.Trim().Length > max || value.Any(char.IsControl)
-            ? KeygateError.Invalid(field, $"{field} must be 1 to {max} characters without control characters.")
-            : null;
-}
-
-public static class Accounts
-{
-    /// <summary>Adds an account and its audit event in one save; a taken username (checked, and raced) is 409.</summary>
-    public static async Task<KeygateError?> TryAddAsync(AppDbContext db, Account account, AuditEvent audit)
-    {
-        if (await db.Accounts.AnyAsync(a => a.NormalizedUsername == account.NormalizedUsername)) return KeygateError.UsernameTaken;
-        db.Accounts.Add(account);
-        db.AuditEvents.Add(audit);
-        try
-        {
-            await db.SaveChangesAsync();
-            return null;
-        }
-        catch (DbUpdateException ex) when (Db.IsUniqueViolation(ex))
-        {
-            db.ChangeTracker.Clear();
-            return KeygateError.UsernameTaken;
-        }
     }
 }

@@ -1,6 +1,8 @@
+using Keygate.Kernel;
+using Keygate.Keys;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace Keygate;
+namespace Keygate.ProviderApi;
 
 /// <summary>Contract B: the operator's and service providers' API, behind bearer tokens.</summary>
 public static class ProviderApi
@@ -23,8 +25,6 @@ public static class ProviderApi
         var org = await orgs.GetAsync(id, ct);
         return org is not null && caller.Actor.CanSee(org.OrgId, org.ServiceProviderId) ? org : null;
     }
-
-    public static long Now(this TimeProvider clock) => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     public static ProblemHttpResult NotFound => ErrorResponses.Problem(KeygateError.NotFound);
 }

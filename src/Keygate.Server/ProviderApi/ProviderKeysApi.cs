@@ -1,14 +1,8 @@
+using Keygate.Kernel;
+using Keygate.Keys;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace Keygate;
-
-public sealed record DisableRequest(DisabledReason Reason, string? Note = null)
-{
-    public KeygateError? Validate() =>
-        Note is { Length: > 1000 } ? KeygateError.Invalid("note", "note must be at most 1000 characters.")
-        : !Enum.IsDefined(Reason) ? KeygateError.Invalid("reason", "reason must be TERMS_VIOLATION or OTHER.")
-        : null;
-}
+namespace Keygate.ProviderApi;
 
 /// <summary>Disable and enable an org's key from the provider side; repeating either is a no-op 200.</summary>
 public static class ProviderKeysApi

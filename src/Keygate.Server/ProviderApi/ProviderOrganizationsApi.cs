@@ -1,59 +1,21 @@
+using Keygate.Accounts;
+using Keygate.Audit;
+using Keygate.Data;
+using Keygate.Kernel;
+using Keygate.Keys;
+using Keygate.Organizations;
+using Keygate.Secrets;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace Keygate;
+namespace Keygate.ProviderApi;
 
 public sealed record AdminRequest(string Username, string Password);
 public sealed record CreateOrganizationRequest(string Name, AdminRequest Admin, long? ServiceProviderId = null);
 public sealed record UpdateOrganizationRequest(string? Name = null, string? BaseUrl = null, bool? EndSessionsOnKeyChange = null);
-public sealed record SubscriptionRequest(bool Enabled, long? ExpiresAt = null)
-{
-    public KeygateError? Validate() => ExpiresAt is < 0 or > 253402300799 // up to 9999-12-31
-        ? KeygateError.Invalid("expiresAt", "expiresAt must be epoch seconds or null.")
-        : null;
-}
 public sealed record CreateAdminRequest(string Username, string Password, AdminRole Role);
 public sealed record AdminCreated(long Id, string Username, string Role, long OrganizationId);
-public sealed record ThresholdPatch(long? Calls = null, long? WindowSeconds = null, int? WarnAtPercent = null);
-public sealed record RatePatch(int? PerSecond = null, int? PerHour = null);
-public sealed record HeavyRatePatch(int? PerMinute = null, int? PerHour = null);
-public sealed record RatesPatch(RatePatch? Light = null, RatePatch? Medium = null, HeavyRatePatch? Heavy = null);
-public sealed record LimitsRequest(ThresholdPatch? CallThreshold = null, RatesPatch? Rates = null, int? SandboxDailyQuota = null)
-{
-    /// <summary>Every given number must be positive (the quota may be zero); the errors are keyed by field.</summary>
-    public KeygateError? Validate()
-    {
-        var bad = new Dictionary<string, string[]>();
-        void Positive(string field, long? v) { if (v is <= 0) bad[field] = [$"{field} must be a positive integer."]; }
-        Positive("callThreshold.calls", CallThreshold?.Calls);
-        Positive("callThreshold.windowSeconds", CallThreshold?.WindowSeconds);
-        if (CallThreshold?.WarnAtPercent is < 1 or > 100) bad["callThreshold.warnAtPercent"] = ["warnAtPercent must be 1 to 100."];
-        Positive("rates.light.perSecond", Rates?.Light?.PerSecond);
-        Positive("rates.light.perHour", Rates?.Light?.PerHour);
-        Positive("rates.medium.perSecond", Rates?.Medium?.PerSecond);
-        Positive("rates.medium.perHour", Rates?.Medium?.PerHour);
-        Positive("rates.heavy.perMinute", Rates?.Heavy?.PerMinute);
-        Positive("rates.heavy.perHour", Rates?.Heavy?.PerHour);
-        if (SandboxDailyQuota is < 0) bad["sandboxDailyQuota"] = ["sandboxDailyQuota must be zero or more."];
-        return bad.Count > 0 ? KeygateError.Invalid("The limits are not valid.", bad) : null;
-    }
-
-    /// <summary>Sets what is given and keeps the rest.</summary>
-    public void ApplyTo(OrgLimits l)
-    {
-        l.CallThreshold = CallThreshold?.Calls ?? l.CallThreshold;
-        l.ThresholdWindowSeconds = CallThreshold?.WindowSeconds ?? l.ThresholdWindowSeconds;
-        l.WarnAtPercent = CallThreshold?.WarnAtPercent ?? l.WarnAtPercent;
-        l.LightPerSecond = Rates?.Light?.PerSecond ?? l.LightPerSecond;
-        l.LightPerHour = Rates?.Light?.PerHour ?? l.LightPerHour;
-        l.MediumPerSecond = Rates?.Medium?.PerSecond ?? l.MediumPerSecond;
-        l.MediumPerHour = Rates?.Medium?.PerHour ?? l.MediumPerHour;
-        l.HeavyPerMinute = Rates?.Heavy?.PerMinute ?? l.HeavyPerMinute;
-        l.HeavyPerHour = Rates?.Heavy?.PerHour ?? l.HeavyPerHour;
-        l.SandboxDailyQuota = SandboxDailyQuota ?? l.SandboxDailyQuota;
-    }
-}
 
 public static class ProviderOrganizationsApi
 {
@@ -99,7 +61,7 @@ public static class ProviderOrganizationsApi
             PasswordHash = passwords.Hash(req.Admin.Password), Role = AdminRole.SUPER_ADMIN, OrganizationId = org.Id, CreatedAtMs = now,
         };
         db.AuditEvents.Add(AuditLog.Event(caller.Actor, org.Id, "organization.create", null, AuditLog.Success, now, $"name={org.Name}"));
-        if (await Accounts.TryAddAsync(db, admin,
+        if (await AccountCreation.TryAddAsync(db, admin,
                 AuditLog.Event(caller.Actor, org.Id, "admin.create", null, AuditLog.Success, now, $"username={admin.Username} role=SUPER_ADMIN")) is { } taken)
             return ErrorResponses.Problem(taken); // the transaction is rolled back with the org
         await tx.CommitAsync();
@@ -111,24 +73,7 @@ public static class ProviderOrganizationsApi
     private static async Task<Ok<OrganizationView[]>> List(string? search, ProviderCaller caller, AppDbContext db, OrgStateCache orgs, TimeProvider clock)
     {
         var now = clock.Now();
-        return TypedResults.Ok((await SearchAsync(db, orgs, caller.Actor, search)).Select(o => OrganizationView.From(o, now)).ToArray());
-    }
-
-    /// <summary>The orgs the actor may see, by name (case-insensitive, part of it), at most 1000; shared with the console.</summary>
-    public static async Task<List<OrgSnapshot>> SearchAsync(AppDbContext db, OrgStateCache orgs, Actor actor, string? search)
-    {
-        var query = db.Organizations.AsNoTracking();
-        if (actor.Kind != ActorKind.Operator) query = query.Where(o => o.ServiceProviderId == actor.ServiceProviderId);
-        if (!string.IsNullOrWhiteSpace(search))
-        {
-            var s = search.Trim().ToUpperInvariant();
-            query = query.Where(o => o.Name.ToUpper().Contains(s));
-        }
-        var ids = await query.OrderBy(o => o.Id).Select(o => o.Id).Take(1000).ToListAsync();
-        var found = new List<OrgSnapshot>(ids.Count);
-        foreach (var id in ids)
-            if (await orgs.GetAsync(id) is { } o) found.Add(o);
-        return found;
+        return TypedResults.Ok((await OrganizationSearch.SearchAsync(db, orgs, caller.Actor, search)).Select(o => OrganizationView.From(o, now)).ToArray());
     }
 
     private static async Task<Results<Ok<OrganizationView>, ProblemHttpResult>> Get(string orgId, ProviderCaller caller, OrgStateCache orgs, TimeProvider clock, CancellationToken ct) =>
@@ -186,7 +131,7 @@ public static class ProviderOrganizationsApi
         };
         // Creating an admin gives the provider side a way to the key, so the org sees it in its own audit log.
         var audit = AuditLog.Event(caller.Actor, org.OrgId, "admin.create", null, AuditLog.Success, clock.Now(), $"username={admin.Username} role={req.Role}");
-        return await Accounts.TryAddAsync(db, admin, audit) is { } err ? ErrorResponses.Problem(err)
+        return await AccountCreation.TryAddAsync(db, admin, audit) is { } err ? ErrorResponses.Problem(err)
             : TypedResults.Created($"/provider/v1/organizations/{org.OrgId}/admins/{admin.Id}", new AdminCreated(admin.Id, admin.Username, admin.Role.ToString(), org.OrgId));
     }
 

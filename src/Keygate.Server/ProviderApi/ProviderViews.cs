@@ -1,4 +1,7 @@
-namespace Keygate;
+using Keygate.Data;
+using Keygate.Keys;
+
+namespace Keygate.ProviderApi;
 
 public sealed record SubscriptionView(bool Enabled, long? ExpiresAt);
 public sealed record ThresholdView(long Calls, long WindowSeconds, int WarnAtPercent);
@@ -21,10 +24,13 @@ public sealed record KeyStatusView(long Id, string KeyType, string Status, strin
 public sealed record ProviderKeyView(long Id, string KeyType, string[] Permissions, bool Enabled, string Status,
     string? DisabledReason, long LastModifiedTime, ModifiedBy LastModifiedBy, string PartnerUrl)
 {
+    private static readonly string[] All = ["ALL"];
+
     public static ProviderKeyView From(OrgSnapshot org, KeySnapshot k, long nowMs)
     {
-        var l = LegacyKey.From(org, k, nowMs);
-        return new(l.Id, l.KeyType, l.Permissions, l.Enabled, l.Status, l.DisabledReason, l.LastModifiedTime, l.LastModifiedBy, l.PartnerUrl);
+        var status = org.StatusOf(k, nowMs);
+        return new(k.Id, k.Type.ToString(), All, status == KeyStatus.ENABLED, status.ToString(), k.DisabledReason?.ToString(),
+            k.LastModifiedAtMs / 1000, new ModifiedBy(k.LastModifiedById, k.LastModifiedByName), "");
     }
 }
 
@@ -37,10 +43,3 @@ public sealed record OrganizationView(long Id, string Name, long? ServiceProvide
             .Select(k => new KeyStatusView(k.Id, k.Type.ToString(), o.StatusOf(k, nowMs).ToString(), k.DisabledReason?.ToString(), k.LastModifiedAtMs / 1000))
             .ToArray());
 }
-
-public sealed record AuditItem(long Id, long Time, string Actor, string Action, long? KeyId, string Outcome, string ClientAddress, string Detail)
-{
-    public static AuditItem From(AuditEvent e) => new(e.Id, e.TimeMs / 1000, e.Actor, e.Action, e.KeyId, e.Outcome, e.ClientAddress, e.Detail);
-}
-
-public sealed record AuditPage(AuditItem[] Items, string? Next);

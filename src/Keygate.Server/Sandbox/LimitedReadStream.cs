@@ -1,4 +1,4 @@
-namespace Keygate;
+namespace Keygate.Sandbox;
 
 /// <summary>
 /// Passes the request body through to the upstream while counting it. Past <c>max</c> bytes it stops the

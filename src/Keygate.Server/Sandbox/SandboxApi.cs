@@ -1,10 +1,15 @@
-using System.Net.Http.Headers;
+using Keygate.Data;
+using Keygate.Kernel;
+using Keygate.Keys;
+using Keygate.Metering;
+using Keygate.Secrets;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
+using System.Net.Http.Headers;
 
-namespace Keygate;
+namespace Keygate.Sandbox;
 
 /// <summary>
 /// Sandbox file submission (contract A6): the org's sandbox token in the query, the raw file as the body,
@@ -64,13 +69,11 @@ public static class SandboxApi
         if (org?.Sandbox is not { } key) return ErrorResponses.Legacy(InvalidToken);
 
         var now = clock.Now();
-        if (key.DisabledReason is not null) return ErrorResponses.Legacy(SessionGate.KeyDisabled);
-        if (!org.SubscriptionEnabled) return ErrorResponses.Legacy(KeygateError.SubscriptionRequired);
-        if (org.IsExpired(now)) return ErrorResponses.Legacy(SessionGate.SubscriptionExpired);
+        if (org.RefusalOf(key, now) is { } refusal) return ErrorResponses.Legacy(refusal);
         if (http.Request.ContentLength > o.MaxFileBytes) return ErrorResponses.Legacy(FileTooLarge);
 
         var decision = await usage.TakeSandboxAsync(org.OrgId, org.Limits, now);
-        if (decision.Outcome != MeterOutcome.Allowed) return ErrorResponses.RateLimited(SessionGate.RateLimited(decision), http);
+        if (decision.Outcome != MeterOutcome.Allowed) return ErrorResponses.RateLimited(decision.RateLimitError(), http);
 
         // Only forwarded files use up quota: every other way out gives the submission back.
         var forwarded = false;

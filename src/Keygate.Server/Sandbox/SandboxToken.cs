@@ -1,8 +1,11 @@
+using Keygate.Data;
+using Keygate.Keys;
+using Keygate.Secrets;
+using Microsoft.EntityFrameworkCore;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.EntityFrameworkCore;
 
-namespace Keygate;
+namespace Keygate.Sandbox;
 
 /// <summary>
 /// Finds the org of a sandbox token. The unique HMAC column narrows the token to one key without keeping

@@ -1,6 +1,5 @@
-using Microsoft.Extensions.Logging;
 
-namespace Keygate;
+namespace Keygate.Sandbox;
 
 /// <summary>
 /// The host logs "Request starting … ?api_token=…" and "Request finished …" with the full query string before

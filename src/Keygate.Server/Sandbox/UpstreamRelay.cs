@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 
-namespace Keygate;
+namespace Keygate.Sandbox;
 
 /// <summary>
 /// The upstream's answer, relayed as it arrives: status, content type and body. A result of its own because

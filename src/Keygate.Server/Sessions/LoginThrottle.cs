@@ -1,10 +1,13 @@
+using Keygate.Cluster;
+using Keygate.Data;
+using Keygate.Kernel;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
-namespace Keygate;
+namespace Keygate.Sessions;
 
 /// <summary>
 /// Brute-force throttling of logins (contract A2): failures per username and per client address in a sliding

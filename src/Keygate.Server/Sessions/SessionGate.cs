@@ -1,6 +1,8 @@
-using Microsoft.Extensions.Options;
+using Keygate.Kernel;
+using Keygate.Keys;
+using Keygate.Metering;
 
-namespace Keygate;
+namespace Keygate.Sessions;
 
 /// <summary>The caller of a legacy request that passed the session check; filled once per request.</summary>
 public sealed class LegacyCaller
@@ -21,11 +23,8 @@ public sealed class LegacyCaller
 /// only memory (the session store and the org snapshot), so it costs no database round trip, and it sees a
 /// change as soon as the lifecycle has published it.
 /// </summary>
-public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsageCounter usage, TimeProvider clock)
+public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsageCounter usage, Threshold threshold, TimeProvider clock)
 {
-    public static readonly KeygateError SessionNotValid = new(401, "SESSION_NOT_VALID", "The session is not valid; log in again.");
-    public static readonly KeygateError KeyDisabled = new(403, "API_KEY_DISABLED", "The API key is disabled; contact your service provider.");
-    public static readonly KeygateError SubscriptionExpired = new(403, "SUBSCRIPTION_EXPIRED", "The API subscription has expired.");
 
     public static string? SessionId(HttpRequest r)
     {
@@ -38,12 +37,12 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
     {
         var id = SessionId(http.Request);
         var session = id is null ? null : await sessions.FindAsync(id, http.RequestAborted);
-        if (session is null) return SessionNotValid;
+        if (session is null) return KeygateError.SessionNotValid;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         // An idle session stays refused (refusals never touch it) until the sweep removes it: no database write
         // here, so the answer is the same while the database is unreachable. On a cluster another node may have
         // used it since, so the database's last-seen is asked first.
-        if (sessions.IsIdle(session, now) && await sessions.IdleEverywhereAsync(session, now, http.RequestAborted)) return SessionNotValid;
+        if (sessions.IsIdle(session, now) && await sessions.IdleEverywhereAsync(session, now, http.RequestAborted)) return KeygateError.SessionNotValid;
         // On a cluster node the check that the snapshot is the org's newest rides with the count, in one Redis round
         // trip; a snapshot found old, and any refusal decided on an unchecked one, is decided again on a checked one.
         if (orgs.Unchecked(session.OrganizationId) is { } held
@@ -63,30 +62,25 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
         {
             if (!checkedVersion) return Recheck;
             sessions.Forget(session);
-            return SessionNotValid;
+            return KeygateError.SessionNotValid;
         }
         // On a cluster: another node ended sessions of this org (a logout, "end all") since this one looked. The
         // database says so, whatever the snapshot's age.
-        if (!await sessions.StillLiveAsync(session, org, http.RequestAborted)) return SessionNotValid;
-        var refusal = key.DisabledReason is not null ? KeyDisabled
-            : !org.SubscriptionEnabled ? KeygateError.SubscriptionRequired
-            : org.IsExpired(now) ? SubscriptionExpired
-            : null;
+        if (!await sessions.StillLiveAsync(session, org, http.RequestAborted)) return KeygateError.SessionNotValid;
+        var refusal = org.RefusalOf(key, now);
         // Refused requests leave the session as it is: it works again after enable or renewal.
         if (refusal is not null) return checkedVersion ? refusal : Recheck;
         // Metering (contract A5): the call counts once it passed the session check and the rate limit.
         var decision = await usage.CountCallAsync(org.OrgId, MeterDecision.WeightOf(http.Request.Method), org.Limits, now,
             checkedVersion ? -1 : org.StateVersion);
         if (decision.Outcome == MeterOutcome.Stale) return Recheck;
-        if (decision.Outcome == MeterOutcome.RateLimited) return RateLimited(decision);
-        if (decision.Outcome == MeterOutcome.ThresholdExceeded) return await Threshold.ExceededAsync(http, org, key, decision, now);
+        if (decision.Outcome == MeterOutcome.RateLimited) return decision.RateLimitError();
+        if (decision.Outcome == MeterOutcome.ThresholdExceeded) return await threshold.ExceededAsync(org, key, decision);
         // Only an accepted request extends the session.
         session.Touch(now);
         caller.Session = session;
         caller.Org = org;
-        return decision.WarningCrossed ? await Threshold.WarnAsync(http, org, decision, now) : null;
+        if (decision.WarningCrossed) await threshold.WarnAsync(org, decision, now);
+        return null;
     }
-
-    public static KeygateError RateLimited(MeterDecision d) =>
-        new(429, "RATE_LIMIT_EXCEEDED", $"Rate Limit ({d.Limit}) exceeded") { RetryAfterSeconds = d.RetryAfterSeconds };
 }

@@ -1,11 +1,15 @@
+using Keygate.Cluster;
+using Keygate.Data;
+using Keygate.Kernel;
+using Keygate.Keys;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
-namespace Keygate;
+namespace Keygate.Sessions;
 
 /// <summary>One live legacy session as the hot path sees it.</summary>
 public sealed class SessionEntry(byte[] idHash, long orgId, long accountId, string username, AdminRole role,
@@ -134,6 +138,27 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
             e.PersistedLastSeenMs = ms;
         }
         return IsIdle(e, nowMs);
+    }
+
+    /// <summary>
+    /// Opens a session on the org's Cloud Service key as it is now: the row (only the id's hash) and its audit event
+    /// in one transaction, then memory. Returns the id the client gets.
+    /// </summary>
+    public async Task<string> OpenAsync(AppDbContext db, Account account, OrgSnapshot org, KeySnapshot key, string clientAddress,
+        AuditEvent audit, long nowMs)
+    {
+        var id = NewId();
+        var row = new LegacySession
+        {
+            IdHash = Hash(id), OrganizationId = org.OrgId, AccountId = account.Id, KeyId = key.Id, KeyVersion = key.Version,
+            CreatedAtMs = nowMs, LastSeenAtMs = nowMs, ClientAddress = clientAddress.Length <= 64 ? clientAddress : clientAddress[..64],
+        };
+        db.LegacySessions.Add(row);
+        db.AuditEvents.Add(audit);
+        await db.SaveChangesAsync();
+        Add(new SessionEntry(row.IdHash, org.OrgId, account.Id, account.Username, account.Role, key.Id, key.Version, nowMs, nowMs,
+            row.ClientAddress) { VerifiedVersion = org.StateVersion });
+        return id;
     }
 
     /// <summary>

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Keygate;
+namespace Keygate.Webhooks;
 
 /// <summary>
 /// The addresses webhooks may be delivered to: public unicast only. It is asked about the address actually

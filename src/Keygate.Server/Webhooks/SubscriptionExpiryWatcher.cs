@@ -1,6 +1,9 @@
+using Keygate.Audit;
+using Keygate.Data;
+using Keygate.Kernel;
 using Microsoft.EntityFrameworkCore;
 
-namespace Keygate;
+namespace Keygate.Webhooks;
 
 /// <summary>
 /// Announces <c>subscription.expired</c> once per expiresAt, within seconds of the instant (contract B: 60 s).

@@ -1,10 +1,14 @@
+using Keygate.Audit;
+using Keygate.Data;
+using Keygate.Kernel;
+using Keygate.Secrets;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
-namespace Keygate;
+namespace Keygate.Webhooks;
 
 /// <summary>
 /// Turns outbox events into deliveries, one per subscribed URL, and sends them signed, retrying with backoff.

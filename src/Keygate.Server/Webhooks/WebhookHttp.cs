@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Keygate;
+namespace Keygate.Webhooks;
 
 /// <summary>How a delivery goes over the wire: the guarded connection and the signed request.</summary>
 public static class WebhookHttp

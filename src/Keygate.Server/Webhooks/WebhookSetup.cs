@@ -1,6 +1,7 @@
+using Keygate.Kernel;
 using Microsoft.Extensions.Options;
 
-namespace Keygate;
+namespace Keygate.Webhooks;
 
 public static class WebhookSetup
 {
@@ -8,7 +9,7 @@ public static class WebhookSetup
     public static IServiceCollection AddKeygateWebhooks(this IServiceCollection services)
     {
         services.AddOptions<KeygateOptions>()
-            .Validate(o => o.Webhooks.OperatorUrls.All(u => WebhooksApi.UrlProblem(u) is null),
+            .Validate(o => o.Webhooks.OperatorUrls.All(u => WebhookUrls.UrlProblem(u) is null),
                 "Keygate:Webhooks:OperatorUrls must be absolute http(s) URLs.")
             .Validate(o => o.Webhooks.OperatorUrls.Length == 0 || o.Webhooks.OperatorSecret is { Length: >= 16 },
                 "Keygate:Webhooks:OperatorSecret must be at least 16 characters when OperatorUrls are set.")

@@ -1,6 +1,11 @@
+using Keygate.Audit;
+using Keygate.Data;
+using Keygate.Kernel;
+using Keygate.Secrets;
+using Keygate.Sessions;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace Keygate.Portal.Pages;

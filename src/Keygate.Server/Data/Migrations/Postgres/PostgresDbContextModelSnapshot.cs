@@ -22,7 +22,7 @@ namespace Keygate.Data.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
-            modelBuilder.Entity("Keygate.Account", b =>
+            modelBuilder.Entity("Keygate.Data.Account", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -75,7 +75,7 @@ namespace Keygate.Data.Migrations.Postgres
                     b.ToTable("Accounts");
                 });
 
-            modelBuilder.Entity("Keygate.ApiKey", b =>
+            modelBuilder.Entity("Keygate.Data.ApiKey", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -148,7 +148,7 @@ namespace Keygate.Data.Migrations.Postgres
                     b.ToTable("ApiKeys");
                 });
 
-            modelBuilder.Entity("Keygate.AuditEvent", b =>
+            modelBuilder.Entity("Keygate.Data.AuditEvent", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -200,7 +200,7 @@ namespace Keygate.Data.Migrations.Postgres
                     b.ToTable("AuditEvents");
                 });
 
-            modelBuilder.Entity("Keygate.ClusterState", b =>
+            modelBuilder.Entity("Keygate.Data.ClusterState", b =>
                 {
                     b.Property<int>("Id")
                         .HasColumnType("integer");
@@ -224,7 +224,7 @@ namespace Keygate.Data.Migrations.Postgres
                         });
                 });
 
-            modelBuilder.Entity("Keygate.LegacySession", b =>
+            modelBuilder.Entity("Keygate.Data.LegacySession", b =>
                 {
                     b.Property<byte[]>("IdHash")
                         .HasColumnType("bytea");
@@ -261,7 +261,7 @@ namespace Keygate.Data.Migrations.Postgres
                     b.ToTable("LegacySessions");
                 });
 
-            modelBuilder.Entity("Keygate.MeterState", b =>
+            modelBuilder.Entity("Keygate.Data.MeterState", b =>
                 {
                     b.Property<long>("OrganizationId")
                         .HasColumnType("bigint");
@@ -286,7 +286,7 @@ namespace Keygate.Data.Migrations.Postgres
                     b.ToTable("MeterStates");
                 });
 
-            modelBuilder.Entity("Keygate.MeterWindow", b =>
+            modelBuilder.Entity("Keygate.Data.MeterWindow", b =>
                 {
                     b.Property<long>("OrganizationId")
                         .HasColumnType("bigint");
@@ -312,7 +312,7 @@ namespace Keygate.Data.Migrations.Postgres
                     b.ToTable("MeterWindows");
                 });
 
-            modelBuilder.Entity("Keygate.Organization", b =>
+            modelBuilder.Entity("Keygate.Data.Organization", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -369,7 +369,7 @@ namespace Keygate.Data.Migrations.Postgres
                     b.ToTable("Organizations");
                 });
 
-            modelBuilder.Entity("Keygate.ProviderToken", b =>
+            modelBuilder.Entity("Keygate.Data.ProviderToken", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -402,7 +402,7 @@ namespace Keygate.Data.Migrations.Postgres
                     b.ToTable("ProviderTokens");
                 });
 
-            modelBuilder.Entity("Keygate.ServiceProvider", b =>
+            modelBuilder.Entity("Keygate.Data.ServiceProvider", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -423,7 +423,7 @@ namespace Keygate.Data.Migrations.Postgres
                     b.ToTable("ServiceProviders");
                 });
 
-            modelBuilder.Entity("Keygate.UsageBucket", b =>
+            modelBuilder.Entity("Keygate.Data.UsageBucket", b =>
                 {
                     b.Property<long>("OrganizationId")
                         .HasColumnType("bigint");
@@ -445,7 +445,7 @@ namespace Keygate.Data.Migrations.Postgres
                     b.ToTable("UsageBuckets");
                 });
 
-            modelBuilder.Entity("Keygate.WebhookDelivery", b =>
+            modelBuilder.Entity("Keygate.Data.WebhookDelivery", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -497,7 +497,7 @@ namespace Keygate.Data.Migrations.Postgres
                     b.ToTable("WebhookDeliveries");
                 });
 
-            modelBuilder.Entity("Keygate.WebhookEndpoint", b =>
+            modelBuilder.Entity("Keygate.Data.WebhookEndpoint", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -533,7 +533,7 @@ namespace Keygate.Data.Migrations.Postgres
                     b.ToTable("WebhookEndpoints");
                 });
 
-            modelBuilder.Entity("Keygate.WebhookEvent", b =>
+            modelBuilder.Entity("Keygate.Data.WebhookEvent", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -593,36 +593,36 @@ namespace Keygate.Data.Migrations.Postgres
                     b.ToTable("DataProtectionKeys");
                 });
 
-            modelBuilder.Entity("Keygate.Account", b =>
+            modelBuilder.Entity("Keygate.Data.Account", b =>
                 {
-                    b.HasOne("Keygate.Organization", null)
+                    b.HasOne("Keygate.Data.Organization", null)
                         .WithMany()
                         .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Cascade);
 
-                    b.HasOne("Keygate.ServiceProvider", null)
+                    b.HasOne("Keygate.Data.ServiceProvider", null)
                         .WithMany()
                         .HasForeignKey("ServiceProviderId")
                         .OnDelete(DeleteBehavior.Restrict);
                 });
 
-            modelBuilder.Entity("Keygate.ApiKey", b =>
+            modelBuilder.Entity("Keygate.Data.ApiKey", b =>
                 {
-                    b.HasOne("Keygate.Organization", null)
+                    b.HasOne("Keygate.Data.Organization", null)
                         .WithMany("Keys")
                         .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Keygate.Organization", b =>
+            modelBuilder.Entity("Keygate.Data.Organization", b =>
                 {
-                    b.HasOne("Keygate.ServiceProvider", null)
+                    b.HasOne("Keygate.Data.ServiceProvider", null)
                         .WithMany()
                         .HasForeignKey("ServiceProviderId")
                         .OnDelete(DeleteBehavior.Restrict);
 
-                    b.OwnsOne("Keygate.OrgLimits", "Limits", b1 =>
+                    b.OwnsOne("Keygate.Data.OrgLimits", "Limits", b1 =>
                         {
                             b1.Property<long>("OrganizationId")
                                 .HasColumnType("bigint");
@@ -669,37 +669,37 @@ namespace Keygate.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Keygate.ProviderToken", b =>
+            modelBuilder.Entity("Keygate.Data.ProviderToken", b =>
                 {
-                    b.HasOne("Keygate.ServiceProvider", null)
+                    b.HasOne("Keygate.Data.ServiceProvider", null)
                         .WithMany()
                         .HasForeignKey("ServiceProviderId")
                         .OnDelete(DeleteBehavior.Cascade);
                 });
 
-            modelBuilder.Entity("Keygate.WebhookDelivery", b =>
+            modelBuilder.Entity("Keygate.Data.WebhookDelivery", b =>
                 {
-                    b.HasOne("Keygate.WebhookEvent", null)
+                    b.HasOne("Keygate.Data.WebhookEvent", null)
                         .WithMany()
                         .HasForeignKey("WebhookEventId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Keygate.WebhookEndpoint", b =>
+            modelBuilder.Entity("Keygate.Data.WebhookEndpoint", b =>
                 {
-                    b.HasOne("Keygate.Organization", null)
+                    b.HasOne("Keygate.Data.Organization", null)
                         .WithMany()
                         .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Cascade);
 
-                    b.HasOne("Keygate.ServiceProvider", null)
+                    b.HasOne("Keygate.Data.ServiceProvider", null)
                         .WithMany()
                         .HasForeignKey("ServiceProviderId")
                         .OnDelete(DeleteBehavior.Cascade);
                 });
 
-            modelBuilder.Entity("Keygate.Organization", b =>
+            modelBuilder.Entity("Keygate.Data.Organization", b =>
                 {
                     b.Navigation("Keys");
                 });

@@ -19,7 +19,7 @@ namespace Keygate.Data.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
-            modelBuilder.Entity("Keygate.Account", b =>
+            modelBuilder.Entity("Keygate.Data.Account", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -70,7 +70,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("Accounts");
                 });
 
-            modelBuilder.Entity("Keygate.ApiKey", b =>
+            modelBuilder.Entity("Keygate.Data.ApiKey", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -141,7 +141,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("ApiKeys");
                 });
 
-            modelBuilder.Entity("Keygate.AuditEvent", b =>
+            modelBuilder.Entity("Keygate.Data.AuditEvent", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -191,7 +191,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("AuditEvents");
                 });
 
-            modelBuilder.Entity("Keygate.ClusterState", b =>
+            modelBuilder.Entity("Keygate.Data.ClusterState", b =>
                 {
                     b.Property<int>("Id")
                         .HasColumnType("INTEGER");
@@ -215,7 +215,7 @@ namespace Keygate.Data.Migrations.Sqlite
                         });
                 });
 
-            modelBuilder.Entity("Keygate.LegacySession", b =>
+            modelBuilder.Entity("Keygate.Data.LegacySession", b =>
                 {
                     b.Property<byte[]>("IdHash")
                         .HasColumnType("BLOB");
@@ -252,7 +252,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("LegacySessions");
                 });
 
-            modelBuilder.Entity("Keygate.MeterState", b =>
+            modelBuilder.Entity("Keygate.Data.MeterState", b =>
                 {
                     b.Property<long>("OrganizationId")
                         .HasColumnType("INTEGER");
@@ -277,7 +277,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("MeterStates");
                 });
 
-            modelBuilder.Entity("Keygate.MeterWindow", b =>
+            modelBuilder.Entity("Keygate.Data.MeterWindow", b =>
                 {
                     b.Property<long>("OrganizationId")
                         .HasColumnType("INTEGER");
@@ -303,7 +303,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("MeterWindows");
                 });
 
-            modelBuilder.Entity("Keygate.Organization", b =>
+            modelBuilder.Entity("Keygate.Data.Organization", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -358,7 +358,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("Organizations");
                 });
 
-            modelBuilder.Entity("Keygate.ProviderToken", b =>
+            modelBuilder.Entity("Keygate.Data.ProviderToken", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -389,7 +389,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("ProviderTokens");
                 });
 
-            modelBuilder.Entity("Keygate.ServiceProvider", b =>
+            modelBuilder.Entity("Keygate.Data.ServiceProvider", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -408,7 +408,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("ServiceProviders");
                 });
 
-            modelBuilder.Entity("Keygate.UsageBucket", b =>
+            modelBuilder.Entity("Keygate.Data.UsageBucket", b =>
                 {
                     b.Property<long>("OrganizationId")
                         .HasColumnType("INTEGER");
@@ -430,7 +430,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("UsageBuckets");
                 });
 
-            modelBuilder.Entity("Keygate.WebhookDelivery", b =>
+            modelBuilder.Entity("Keygate.Data.WebhookDelivery", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -480,7 +480,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("WebhookDeliveries");
                 });
 
-            modelBuilder.Entity("Keygate.WebhookEndpoint", b =>
+            modelBuilder.Entity("Keygate.Data.WebhookEndpoint", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -514,7 +514,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("WebhookEndpoints");
                 });
 
-            modelBuilder.Entity("Keygate.WebhookEvent", b =>
+            modelBuilder.Entity("Keygate.Data.WebhookEvent", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -570,36 +570,36 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("DataProtectionKeys");
                 });
 
-            modelBuilder.Entity("Keygate.Account", b =>
+            modelBuilder.Entity("Keygate.Data.Account", b =>
                 {
-                    b.HasOne("Keygate.Organization", null)
+                    b.HasOne("Keygate.Data.Organization", null)
                         .WithMany()
                         .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Cascade);
 
-                    b.HasOne("Keygate.ServiceProvider", null)
+                    b.HasOne("Keygate.Data.ServiceProvider", null)
                         .WithMany()
                         .HasForeignKey("ServiceProviderId")
                         .OnDelete(DeleteBehavior.Restrict);
                 });
 
-            modelBuilder.Entity("Keygate.ApiKey", b =>
+            modelBuilder.Entity("Keygate.Data.ApiKey", b =>
                 {
-                    b.HasOne("Keygate.Organization", null)
+                    b.HasOne("Keygate.Data.Organization", null)
                         .WithMany("Keys")
                         .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Keygate.Organization", b =>
+            modelBuilder.Entity("Keygate.Data.Organization", b =>
                 {
-                    b.HasOne("Keygate.ServiceProvider", null)
+                    b.HasOne("Keygate.Data.ServiceProvider", null)
                         .WithMany()
                         .HasForeignKey("ServiceProviderId")
                         .OnDelete(DeleteBehavior.Restrict);
 
-                    b.OwnsOne("Keygate.OrgLimits", "Limits", b1 =>
+                    b.OwnsOne("Keygate.Data.OrgLimits", "Limits", b1 =>
                         {
                             b1.Property<long>("OrganizationId")
                                 .HasColumnType("INTEGER");
@@ -646,37 +646,37 @@ namespace Keygate.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Keygate.ProviderToken", b =>
+            modelBuilder.Entity("Keygate.Data.ProviderToken", b =>
                 {
-                    b.HasOne("Keygate.ServiceProvider", null)
+                    b.HasOne("Keygate.Data.ServiceProvider", null)
                         .WithMany()
                         .HasForeignKey("ServiceProviderId")
                         .OnDelete(DeleteBehavior.Cascade);
                 });
 
-            modelBuilder.Entity("Keygate.WebhookDelivery", b =>
+            modelBuilder.Entity("Keygate.Data.WebhookDelivery", b =>
                 {
-                    b.HasOne("Keygate.WebhookEvent", null)
+                    b.HasOne("Keygate.Data.WebhookEvent", null)
                         .WithMany()
                         .HasForeignKey("WebhookEventId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Keygate.WebhookEndpoint", b =>
+            modelBuilder.Entity("Keygate.Data.WebhookEndpoint", b =>
                 {
-                    b.HasOne("Keygate.Organization", null)
+                    b.HasOne("Keygate.Data.Organization", null)
                         .WithMany()
                         .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Cascade);
 
-                    b.HasOne("Keygate.ServiceProvider", null)
+                    b.HasOne("Keygate.Data.ServiceProvider", null)
                         .WithMany()
                         .HasForeignKey("ServiceProviderId")
                         .OnDelete(DeleteBehavior.Cascade);
                 });
 
-            modelBuilder.Entity("Keygate.Organization", b =>
+            modelBuilder.Entity("Keygate.Data.Organization", b =>
                 {
                     b.Navigation("Keys");
                 });

@@ -16,7 +16,7 @@ namespace Keygate.Data.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
-            modelBuilder.Entity("Keygate.Account", b =>
+            modelBuilder.Entity("Keygate.Data.Account", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -67,7 +67,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("Accounts");
                 });
 
-            modelBuilder.Entity("Keygate.ApiKey", b =>
+            modelBuilder.Entity("Keygate.Data.ApiKey", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -138,7 +138,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("ApiKeys");
                 });
 
-            modelBuilder.Entity("Keygate.AuditEvent", b =>
+            modelBuilder.Entity("Keygate.Data.AuditEvent", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -188,7 +188,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("AuditEvents");
                 });
 
-            modelBuilder.Entity("Keygate.ClusterState", b =>
+            modelBuilder.Entity("Keygate.Data.ClusterState", b =>
                 {
                     b.Property<int>("Id")
                         .HasColumnType("INTEGER");
@@ -212,7 +212,7 @@ namespace Keygate.Data.Migrations.Sqlite
                         });
                 });
 
-            modelBuilder.Entity("Keygate.LegacySession", b =>
+            modelBuilder.Entity("Keygate.Data.LegacySession", b =>
                 {
                     b.Property<byte[]>("IdHash")
                         .HasColumnType("BLOB");
@@ -249,7 +249,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("LegacySessions");
                 });
 
-            modelBuilder.Entity("Keygate.MeterState", b =>
+            modelBuilder.Entity("Keygate.Data.MeterState", b =>
                 {
                     b.Property<long>("OrganizationId")
                         .HasColumnType("INTEGER");
@@ -274,7 +274,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("MeterStates");
                 });
 
-            modelBuilder.Entity("Keygate.MeterWindow", b =>
+            modelBuilder.Entity("Keygate.Data.MeterWindow", b =>
                 {
                     b.Property<long>("OrganizationId")
                         .HasColumnType("INTEGER");
@@ -300,7 +300,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("MeterWindows");
                 });
 
-            modelBuilder.Entity("Keygate.Organization", b =>
+            modelBuilder.Entity("Keygate.Data.Organization", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -355,7 +355,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("Organizations");
                 });
 
-            modelBuilder.Entity("Keygate.ProviderToken", b =>
+            modelBuilder.Entity("Keygate.Data.ProviderToken", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -386,7 +386,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("ProviderTokens");
                 });
 
-            modelBuilder.Entity("Keygate.ServiceProvider", b =>
+            modelBuilder.Entity("Keygate.Data.ServiceProvider", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -405,7 +405,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("ServiceProviders");
                 });
 
-            modelBuilder.Entity("Keygate.UsageBucket", b =>
+            modelBuilder.Entity("Keygate.Data.UsageBucket", b =>
                 {
                     b.Property<long>("OrganizationId")
                         .HasColumnType("INTEGER");
@@ -427,7 +427,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("UsageBuckets");
                 });
 
-            modelBuilder.Entity("Keygate.WebhookDelivery", b =>
+            modelBuilder.Entity("Keygate.Data.WebhookDelivery", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -477,7 +477,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("WebhookDeliveries");
                 });
 
-            modelBuilder.Entity("Keygate.WebhookEndpoint", b =>
+            modelBuilder.Entity("Keygate.Data.WebhookEndpoint", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -511,7 +511,7 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("WebhookEndpoints");
                 });
 
-            modelBuilder.Entity("Keygate.WebhookEvent", b =>
+            modelBuilder.Entity("Keygate.Data.WebhookEvent", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -567,36 +567,36 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("DataProtectionKeys");
                 });
 
-            modelBuilder.Entity("Keygate.Account", b =>
+            modelBuilder.Entity("Keygate.Data.Account", b =>
                 {
-                    b.HasOne("Keygate.Organization", null)
+                    b.HasOne("Keygate.Data.Organization", null)
                         .WithMany()
                         .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Cascade);
 
-                    b.HasOne("Keygate.ServiceProvider", null)
+                    b.HasOne("Keygate.Data.ServiceProvider", null)
                         .WithMany()
                         .HasForeignKey("ServiceProviderId")
                         .OnDelete(DeleteBehavior.Restrict);
                 });
 
-            modelBuilder.Entity("Keygate.ApiKey", b =>
+            modelBuilder.Entity("Keygate.Data.ApiKey", b =>
                 {
-                    b.HasOne("Keygate.Organization", null)
+                    b.HasOne("Keygate.Data.Organization", null)
                         .WithMany("Keys")
                         .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Keygate.Organization", b =>
+            modelBuilder.Entity("Keygate.Data.Organization", b =>
                 {
-                    b.HasOne("Keygate.ServiceProvider", null)
+                    b.HasOne("Keygate.Data.ServiceProvider", null)
                         .WithMany()
                         .HasForeignKey("ServiceProviderId")
                         .OnDelete(DeleteBehavior.Restrict);
 
-                    b.OwnsOne("Keygate.OrgLimits", "Limits", b1 =>
+                    b.OwnsOne("Keygate.Data.OrgLimits", "Limits", b1 =>
                         {
                             b1.Property<long>("OrganizationId")
                                 .HasColumnType("INTEGER");
@@ -643,37 +643,37 @@ namespace Keygate.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Keygate.ProviderToken", b =>
+            modelBuilder.Entity("Keygate.Data.ProviderToken", b =>
                 {
-                    b.HasOne("Keygate.ServiceProvider", null)
+                    b.HasOne("Keygate.Data.ServiceProvider", null)
                         .WithMany()
                         .HasForeignKey("ServiceProviderId")
                         .OnDelete(DeleteBehavior.Cascade);
                 });
 
-            modelBuilder.Entity("Keygate.WebhookDelivery", b =>
+            modelBuilder.Entity("Keygate.Data.WebhookDelivery", b =>
                 {
-                    b.HasOne("Keygate.WebhookEvent", null)
+                    b.HasOne("Keygate.Data.WebhookEvent", null)
                         .WithMany()
                         .HasForeignKey("WebhookEventId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Keygate.WebhookEndpoint", b =>
+            modelBuilder.Entity("Keygate.Data.WebhookEndpoint", b =>
                 {
-                    b.HasOne("Keygate.Organization", null)
+                    b.HasOne("Keygate.Data.Organization", null)
                         .WithMany()
                         .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Cascade);
 
-                    b.HasOne("Keygate.ServiceProvider", null)
+                    b.HasOne("Keygate.Data.ServiceProvider", null)
                         .WithMany()
                         .HasForeignKey("ServiceProviderId")
                         .OnDelete(DeleteBehavior.Cascade);
                 });
 
-            modelBuilder.Entity("Keygate.Organization", b =>
+            modelBuilder.Entity("Keygate.Data.Organization", b =>
                 {
                     b.Navigation("Keys");
                 });

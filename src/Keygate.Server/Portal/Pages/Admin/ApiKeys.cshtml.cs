@@ -1,5 +1,8 @@
-using Microsoft.AspNetCore.Mvc;
+using Keygate.Data;
+using Keygate.Kernel;
+using Keygate.Keys;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Keygate.Portal.Pages;
 

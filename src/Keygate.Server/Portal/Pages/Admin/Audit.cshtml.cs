@@ -1,5 +1,8 @@
-using Microsoft.AspNetCore.Mvc;
+using Keygate.Audit;
+using Keygate.Data;
+using Keygate.Keys;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Keygate.Portal.Pages;
 
@@ -15,7 +18,7 @@ public sealed class AdminAuditModel(AppDbContext db, OrgStateCache orgs) : PageM
         var me = PortalAuth.Actor(User, HttpContext);
         if (await orgs.GetAsync(me.OrganizationId!.Value, HttpContext.RequestAborted) is not { } org) return NotFound();
         Org = org;
-        var (page, error) = await ProviderAuditApi.ReadAsync(db, org.OrgId, after, limit);
+        var (page, error) = await AuditPages.ReadAsync(db, org.OrgId, after, limit);
         if (error is not null)
         {
             Response.StatusCode = error.Status;

@@ -1,10 +1,14 @@
-using Microsoft.AspNetCore.Mvc;
+using Keygate.Data;
+using Keygate.Kernel;
+using Keygate.Keys;
+using Keygate.Sessions;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Keygate.Portal.Pages;
 
 /// <summary>The org's live legacy API sessions, "end all", and the org's choice to end them when the key changes.</summary>
-public sealed class SessionsModel(OrgStateCache orgs, SessionStore sessions, KeyLifecycle lifecycle, TimeProvider clock) : PageModel
+public sealed class SessionsModel(OrgStateCache orgs, SessionStore sessions, KeyLifecycle lifecycle, SessionEnding ending, TimeProvider clock) : PageModel
 {
     public OrgSnapshot Org { get; private set; } = null!;
     public Actor Me { get; private set; } = null!;
@@ -19,7 +23,7 @@ public sealed class SessionsModel(OrgStateCache orgs, SessionStore sessions, Key
     public async Task<IActionResult> OnPostEndAllAsync()
     {
         if (!await LoadAsync()) return NotFound();
-        var result = await lifecycle.EndSessionsAsync(Me, Org.OrgId);
+        var result = await ending.EndAllAsync(Me, Org.OrgId);
         return result.Error is { } e ? Refuse(e) : Redirect($"/admin/sessions?done=ended{result.Value}");
     }
 

@@ -1,5 +1,7 @@
-using Microsoft.AspNetCore.Mvc;
+using Keygate.Keys;
+using Keygate.Metering;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Keygate.Portal.Pages;
 

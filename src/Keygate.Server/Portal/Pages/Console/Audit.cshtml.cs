@@ -1,5 +1,9 @@
-using Microsoft.AspNetCore.Mvc;
+using Keygate.Audit;
+using Keygate.Data;
+using Keygate.Kernel;
+using Keygate.Keys;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace Keygate.Portal.Pages;
@@ -16,7 +20,7 @@ public sealed class ConsoleAuditModel(AppDbContext db, OrgStateCache orgs, IOpti
         var me = PortalAuth.StaffActor(User, HttpContext, options.Value.OperatorName);
         if (await orgs.GetAsync(orgId, HttpContext.RequestAborted) is not { } org || !me.CanSee(org.OrgId, org.ServiceProviderId)) return NotFound();
         Org = org;
-        var (page, error) = await ProviderAuditApi.ReadAsync(db, org.OrgId, after, limit);
+        var (page, error) = await AuditPages.ReadAsync(db, org.OrgId, after, limit);
         if (error is not null)
         {
             Response.StatusCode = error.Status;

@@ -1,7 +1,12 @@
-using System.Globalization;
-using Microsoft.AspNetCore.Mvc;
+using Keygate.Data;
+using Keygate.Kernel;
+using Keygate.Keys;
+using Keygate.Metering;
+using Keygate.Organizations;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using System.Globalization;
 
 namespace Keygate.Portal.Pages;
 

@@ -1,3 +1,7 @@
+using Keygate.Data;
+using Keygate.Kernel;
+using Keygate.Keys;
+using Keygate.Organizations;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Options;
 
@@ -18,7 +22,7 @@ public sealed class OrganizationsModel(AppDbContext db, OrgStateCache orgs, Time
     {
         (Q, Status, NowMs) = (q, status, clock.GetUtcNow().ToUnixTimeMilliseconds());
         var me = PortalAuth.StaffActor(User, HttpContext, options.Value.OperatorName);
-        var all = await ProviderOrganizationsApi.SearchAsync(db, orgs, me, q);
+        var all = await OrganizationSearch.SearchAsync(db, orgs, me, q);
         Found = string.IsNullOrEmpty(status) ? all : all.Where(o => StatusOf(o, NowMs) == status).ToList();
     }
 

@@ -1,0 +1,74 @@
+using Keygate.Accounts;
+using Keygate.Data;
+using Keygate.Kernel;
+using Keygate.Keys;
+using Keygate.Secrets;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using System.Security.Cryptography;
+
+namespace Keygate.Hosting;
+
+/// <summary>
+/// First start of an empty database: an operator token (generated and printed once, or taken from
+/// Keygate:Bootstrap:OperatorToken), and with the demo switch an organization "Acme Corp" ready to try.
+/// Secrets go to the console only, never to the log.
+/// </summary>
+public static class Bootstrap
+{
+    public static async Task RunAsync(IServiceProvider services)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var sp = scope.ServiceProvider;
+        var db = sp.GetRequiredService<AppDbContext>();
+        var o = sp.GetRequiredService<IOptions<KeygateOptions>>().Value;
+        var clock = sp.GetRequiredService<TimeProvider>();
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var printed = new List<string>();
+
+        if (!await db.ProviderTokens.AnyAsync(t => t.ServiceProviderId == null))
+        {
+            var token = o.Bootstrap.OperatorToken;
+            if (token is not null && !ProviderTokens.IsWellFormed(token))
+                throw new InvalidOperationException("Keygate:Bootstrap:OperatorToken is not a well-formed kgp_ token.");
+            token ??= ProviderTokens.Generate(ProviderTokens.OperatorPrefix);
+            db.ProviderTokens.Add(new ProviderToken { Hash = ProviderTokens.Hash(token), Name = "bootstrap operator", CreatedAtMs = now });
+            await db.SaveChangesAsync();
+            if (o.Bootstrap.OperatorToken is null) printed.Add($"Operator token (shown once): {token}");
+        }
+
+        if (o.Demo.Enabled && !await db.Organizations.AnyAsync(x => x.Name == "Acme Corp"))
+        {
+            var password = "Demo-" + RandomNumberGenerator.GetString("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789", 16);
+            var org = new Organization { Name = "Acme Corp", BaseUrl = o.DefaultBaseUrl, CreatedAtMs = now };
+            db.Organizations.Add(org);
+            await db.SaveChangesAsync();
+            db.Accounts.Add(new Account
+            {
+                Kind = AccountKind.OrgAdmin, Username = o.Demo.AdminUsername, NormalizedUsername = Account.Normalize(o.Demo.AdminUsername),
+                PasswordHash = sp.GetRequiredService<Passwords>().Hash(password), Role = AdminRole.SUPER_ADMIN,
+                OrganizationId = org.Id, CreatedAtMs = now,
+            });
+            await db.SaveChangesAsync();
+            var lifecycle = sp.GetRequiredService<KeyLifecycle>();
+            var seeded = await lifecycle.SetSubscriptionAsync(new Actor(ActorKind.Operator, 0, o.OperatorName, "demo"), org.Id, true, null);
+            if (seeded.Error is { } e) throw new InvalidOperationException($"Demo seeding failed: {e.Code}");
+            printed.Add($"Demo org admin: {o.Demo.AdminUsername} / {password}");
+        }
+
+        foreach (var line in printed) Console.WriteLine(line);
+    }
+
+    /// <summary>Where to go once the server listens.</summary>
+    public static void PrintWelcome(WebApplication app)
+    {
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var url = app.Urls.FirstOrDefault() ?? "http://localhost:5080";
+            Console.WriteLine($"Keygate is listening on {url}");
+            Console.WriteLine($"  Portal:        {url}/login   (org admins; provider staff land on {url}/console)");
+            Console.WriteLine($"  API reference: {url}/scalar");
+            Console.WriteLine($"  Legacy API:    {url}/api/v1   Provider API: {url}/provider/v1");
+        });
+    }
+}

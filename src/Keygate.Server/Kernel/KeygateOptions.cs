@@ -1,0 +1,108 @@
+namespace Keygate.Kernel;
+
+/// <summary>Everything under the "Keygate" configuration section.</summary>
+public sealed class KeygateOptions
+{
+    public DatabaseOptions Database { get; set; } = new();
+    public SecretsOptions Secrets { get; set; } = new();
+    public BootstrapOptions Bootstrap { get; set; } = new();
+    public DemoOptions Demo { get; set; } = new();
+    public LoginThrottleOptions LoginThrottle { get; set; } = new();
+    /// <summary>Addresses of reverse proxies whose X-Forwarded-For is believed.</summary>
+    public string[] KnownProxies { get; set; } = [];
+    /// <summary>The name shown as lastModifiedBy when the operator acts.</summary>
+    public string OperatorName { get; set; } = "Cloud Operator";
+    /// <summary>The API base URL shown beside the key, for orgs that have none of their own.</summary>
+    public string DefaultBaseUrl { get; set; } = "http://localhost:5080/api/v1";
+    /// <summary>PBKDF2 iterations of the framework's password hasher (its default is 100,000).</summary>
+    public int PasswordHashIterations { get; set; } = 100_000;
+    /// <summary>Password hashes computed at once; 0 means one per core. Logins beyond it wait briefly, then get 503.</summary>
+    public int MaxConcurrentHashes { get; set; }
+    public int HashQueueWaitMilliseconds { get; set; } = 2000;
+    public int SessionIdleMinutes { get; set; } = 30;
+    /// <summary>Largest JSON body accepted by the APIs; larger ones get 413.</summary>
+    public int MaxJsonBodyBytes { get; set; } = 64 * 1024;
+    public MetricsOptions Metrics { get; set; } = new();
+    public SandboxOptions Sandbox { get; set; } = new();
+    public WebhookOptions Webhooks { get; set; } = new();
+    public RedisOptions Redis { get; set; } = new();
+}
+
+public sealed class DatabaseOptions
+{
+    /// <summary>"Sqlite" (default) or "Postgres" (then ConnectionStrings:Keygate is required).</summary>
+    public string Provider { get; set; } = "Sqlite";
+    public string SqlitePath { get; set; } = "data/keygate.db";
+    public bool MigrateOnStart { get; set; } = true;
+}
+
+public sealed class SecretsOptions
+{
+    /// <summary>Base64 of 32 random bytes. Required on PostgreSQL, where every node must share it.</summary>
+    public string? KeyEncryptionKey { get; set; }
+    /// <summary>Older KEKs still accepted for decryption while values are re-encrypted.</summary>
+    public string[] PreviousKeyEncryptionKeys { get; set; } = [];
+    /// <summary>On a single SQLite node without a configured KEK, one is created here with mode 0600.</summary>
+    public string KeyFile { get; set; } = "secrets/kek.key";
+}
+
+public sealed class BootstrapOptions
+{
+    /// <summary>Operator token to install on an empty database instead of generating one.</summary>
+    public string? OperatorToken { get; set; }
+}
+
+public sealed class DemoOptions
+{
+    public bool Enabled { get; set; }
+    public string AdminUsername { get; set; } = "admin@acme.example";
+}
+
+public sealed class LoginThrottleOptions
+{
+    public int FailuresPerUsername { get; set; } = 10;
+    public int FailuresPerAddress { get; set; } = 100;
+    public int WindowSeconds { get; set; } = 900;
+}
+
+public sealed class MetricsOptions
+{
+    public string? Token { get; set; }
+}
+
+public sealed class SandboxOptions
+{
+    /// <summary>Where submitted files are streamed; empty means submissions get 503 SANDBOX_UPSTREAM_NOT_CONFIGURED.</summary>
+    public string? UpstreamUrl { get; set; }
+    /// <summary>Largest file accepted; larger ones get 413 FILE_TOO_LARGE.</summary>
+    public long MaxFileBytes { get; set; } = 20 * 1024 * 1024;
+    /// <summary>How long the upstream may take to receive a file and answer.</summary>
+    public int UpstreamTimeoutSeconds { get; set; } = 300;
+}
+
+public sealed class WebhookOptions
+{
+    /// <summary>The operator's own receivers; every event of every org goes to them.</summary>
+    public string[] OperatorUrls { get; set; } = [];
+    /// <summary>Signs deliveries to <see cref="OperatorUrls"/>; at least 16 characters when they are set.</summary>
+    public string? OperatorSecret { get; set; }
+    /// <summary>Lets deliveries reach loopback and private addresses; for tests and closed networks only.</summary>
+    public bool AllowPrivateNetworks { get; set; }
+    /// <summary>How long an event whose deliveries all ended (delivered or given up) is kept, for inspection.</summary>
+    public int RetentionDays { get; set; } = 30;
+}
+
+public sealed class RedisOptions
+{
+    /// <summary>
+    /// A StackExchange.Redis configuration string ("host:6379,password=…"). Set, it makes the node one of a
+    /// cluster: counters and change notification go through Redis. Empty (the default) is a single node.
+    /// </summary>
+    public string? Configuration { get; set; }
+    /// <summary>Prepended to every Redis key, so several Keygate deployments (or test runs) can share one Redis.</summary>
+    public string Prefix { get; set; } = "keygate:";
+    /// <summary>How long one Redis call may take before the node treats Redis as unreachable and uses the database.</summary>
+    public int TimeoutMilliseconds { get; set; } = 250;
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(Configuration);
+}
