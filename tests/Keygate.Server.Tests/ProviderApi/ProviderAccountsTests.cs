@@ -8,7 +8,7 @@ namespace Keygate.Tests;
 public sealed class ProviderAccountsTests(KeygateApp fixture) : ProviderApiTestBase(fixture), IClassFixture<KeygateApp>
 {
     [Fact]
-    public async Task Creating_super_admin_and_read_only_admins_returns_201_and_they_can_log_in()
+    public async Task CreatingSuperAdminAndReadOnlyAdminsReturns201AndTheyCanLogIn()
     {
         var org = await app.CreateOrgAsync();
         await app.RaiseLimitsAsync(org.Id);
@@ -36,7 +36,7 @@ public sealed class ProviderAccountsTests(KeygateApp fixture) : ProviderApiTestB
     }
 
     [Fact]
-    public async Task Creating_an_admin_with_an_unknown_role_is_400()
+    public async Task CreatingAnAdminWithAnUnknownRoleIs400()
     {
         var org = await app.CreateOrgAsync();
         using var op = app.Provider();
@@ -52,7 +52,7 @@ public sealed class ProviderAccountsTests(KeygateApp fixture) : ProviderApiTestB
     }
 
     [Fact]
-    public async Task Creating_an_admin_is_recorded_in_the_orgs_audit_log()
+    public async Task CreatingAnAdminIsRecordedInTheOrgsAuditLog()
     {
         var sp = await CreateServiceProviderAsync();
         using var c = app.Provider(sp.Token);
@@ -77,7 +77,7 @@ public sealed class ProviderAccountsTests(KeygateApp fixture) : ProviderApiTestB
     // ---------- staff ----------
 
     [Fact]
-    public async Task Operator_creates_staff_with_and_without_a_service_provider()
+    public async Task OperatorCreatesStaffWithAndWithoutAServiceProvider()
     {
         var sp = await CreateServiceProviderAsync();
         using var op = app.Provider();
@@ -94,7 +94,7 @@ public sealed class ProviderAccountsTests(KeygateApp fixture) : ProviderApiTestB
     }
 
     [Fact]
-    public async Task Service_provider_creates_staff_for_itself_and_naming_another_provider_is_404()
+    public async Task ServiceProviderCreatesStaffForItselfAndNamingAnotherProviderIs404()
     {
         var sp = await CreateServiceProviderAsync();
         var other = await CreateServiceProviderAsync();
@@ -113,7 +113,7 @@ public sealed class ProviderAccountsTests(KeygateApp fixture) : ProviderApiTestB
     }
 
     [Fact]
-    public async Task Staff_username_taken_by_an_org_admin_is_409_and_vice_versa()
+    public async Task StaffUsernameTakenByAnOrgAdminIs409AndViceVersa()
     {
         var org = await app.CreateOrgAsync(subscribe: false);
         using var op = app.Provider();

@@ -6,7 +6,7 @@ namespace Keygate.Tests;
 public sealed class ProviderAuditTests(KeygateApp fixture) : ProviderApiTestBase(fixture), IClassFixture<KeygateApp>
 {
     [Fact]
-    public async Task Audit_pages_oldest_first_with_a_cursor_until_next_is_null()
+    public async Task AuditPagesOldestFirstWithACursorUntilNextIsNull()
     {
         var org = await app.CreateOrgAsync();
         using var op = app.Provider();
@@ -52,7 +52,7 @@ public sealed class ProviderAuditTests(KeygateApp fixture) : ProviderApiTestBase
     }
 
     [Fact]
-    public async Task Audit_with_invalid_limit_or_cursor_is_400()
+    public async Task AuditWithInvalidLimitOrCursorIs400()
     {
         var org = await app.CreateOrgAsync();
         using var op = app.Provider();
@@ -67,7 +67,7 @@ public sealed class ProviderAuditTests(KeygateApp fixture) : ProviderApiTestBase
     }
 
     [Fact]
-    public async Task Audit_items_carry_the_contract_fields_with_fake_clock_times()
+    public async Task AuditItemsCarryTheContractFieldsWithFakeClockTimes()
     {
         var org = await app.CreateOrgAsync();
         using var op = app.Provider();

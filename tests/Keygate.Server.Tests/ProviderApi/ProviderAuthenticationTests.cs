@@ -37,11 +37,11 @@ public sealed class ProviderAuthenticationTests(KeygateApp fixture) : ProviderAp
     }
 
     [Fact]
-    public async Task Request_without_Authorization_header_is_401_problem_with_Bearer_challenge() =>
+    public async Task RequestWithoutAuthorizationHeaderIs401ProblemWithBearerChallenge() =>
         await AssertRefusedWith(null);
 
     [Fact]
-    public async Task Request_with_malformed_token_is_401()
+    public async Task RequestWithMalformedTokenIs401()
     {
         await AssertRefusedWith("Bearer not-a-token");
         await AssertRefusedWith("Bearer kgp_short");
@@ -53,7 +53,7 @@ public sealed class ProviderAuthenticationTests(KeygateApp fixture) : ProviderAp
     }
 
     [Fact]
-    public async Task Request_with_well_formed_token_but_bad_checksum_is_401()
+    public async Task RequestWithWellFormedTokenButBadChecksumIs401()
     {
         var t = app.OperatorToken;
         var lastChanged = t[..^1] + (t[^1] == 'A' ? 'B' : 'A');
@@ -63,14 +63,14 @@ public sealed class ProviderAuthenticationTests(KeygateApp fixture) : ProviderAp
     }
 
     [Fact]
-    public async Task Request_with_well_formed_unknown_token_is_401()
+    public async Task RequestWithWellFormedUnknownTokenIs401()
     {
         await AssertRefusedWith("Bearer " + ProviderTokens.Generate(ProviderTokens.OperatorPrefix));
         await AssertRefusedWith("Bearer " + ProviderTokens.Generate(ProviderTokens.ServiceProviderPrefix));
     }
 
     [Fact]
-    public async Task Creating_a_service_provider_returns_201_with_a_kgs_token_that_works()
+    public async Task CreatingAServiceProviderReturns201WithAKgsTokenThatWorks()
     {
         Assert.StartsWith("kgp_", app.OperatorToken);
         using var op = app.Provider();
@@ -94,7 +94,7 @@ public sealed class ProviderAuthenticationTests(KeygateApp fixture) : ProviderAp
     }
 
     [Fact]
-    public async Task Service_provider_token_is_never_returned_again_and_stored_only_as_its_hash()
+    public async Task ServiceProviderTokenIsNeverReturnedAgainAndStoredOnlyAsItsHash()
     {
         var sp = await CreateServiceProviderAsync();
         using var spClient = app.Provider(sp.Token);

@@ -7,7 +7,7 @@ namespace Keygate.Tests;
 public sealed class ProviderIsolationTests(KeygateApp fixture) : ProviderApiTestBase(fixture), IClassFixture<KeygateApp>
 {
     [Fact]
-    public async Task Service_provider_creating_an_org_gets_its_own_service_provider_id()
+    public async Task ServiceProviderCreatingAnOrgGetsItsOwnServiceProviderId()
     {
         var sp = await CreateServiceProviderAsync();
         using var c = app.Provider(sp.Token);
@@ -25,7 +25,7 @@ public sealed class ProviderIsolationTests(KeygateApp fixture) : ProviderApiTest
     }
 
     [Fact]
-    public async Task Service_provider_lists_only_its_own_orgs()
+    public async Task ServiceProviderListsOnlyItsOwnOrgs()
     {
         var a = await CreateServiceProviderAsync();
         var b = await CreateServiceProviderAsync();
@@ -45,7 +45,7 @@ public sealed class ProviderIsolationTests(KeygateApp fixture) : ProviderApiTest
     }
 
     [Fact]
-    public async Task Service_provider_gets_404_for_every_route_on_another_providers_or_the_operators_org()
+    public async Task ServiceProviderGets404ForEveryRouteOnAnotherProvidersOrTheOperatorsOrg()
     {
         var a = await CreateServiceProviderAsync();
         var b = await CreateServiceProviderAsync();
@@ -82,7 +82,7 @@ public sealed class ProviderIsolationTests(KeygateApp fixture) : ProviderApiTest
     }
 
     [Fact]
-    public async Task Service_provider_token_gets_403_creating_service_providers()
+    public async Task ServiceProviderTokenGets403CreatingServiceProviders()
     {
         var sp = await CreateServiceProviderAsync();
         using var c = app.Provider(sp.Token);
@@ -90,7 +90,7 @@ public sealed class ProviderIsolationTests(KeygateApp fixture) : ProviderApiTest
     }
 
     [Fact]
-    public async Task Service_provider_disables_then_enables_its_own_orgs_key()
+    public async Task ServiceProviderDisablesThenEnablesItsOwnOrgsKey()
     {
         var sp = await CreateServiceProviderAsync();
         using var c = app.Provider(sp.Token);
@@ -110,7 +110,7 @@ public sealed class ProviderIsolationTests(KeygateApp fixture) : ProviderApiTest
     }
 
     [Fact]
-    public async Task Service_provider_cannot_lift_the_operators_disable_but_the_operator_can_lift_a_service_providers()
+    public async Task ServiceProviderCannotLiftTheOperatorsDisableButTheOperatorCanLiftAServiceProviders()
     {
         var sp = await CreateServiceProviderAsync();
         using var c = app.Provider(sp.Token);

@@ -9,7 +9,7 @@ namespace Keygate.Tests;
 public sealed class ProviderKeysTests(KeygateApp fixture) : ProviderApiTestBase(fixture), IClassFixture<KeygateApp>
 {
     [Fact]
-    public async Task Disabling_a_key_returns_the_provider_key_view_without_a_value()
+    public async Task DisablingAKeyReturnsTheProviderKeyViewWithoutAValue()
     {
         var org = await app.CreateOrgAsync();
         var value = await app.KeyValueAsync(org);
@@ -41,7 +41,7 @@ public sealed class ProviderKeysTests(KeygateApp fixture) : ProviderApiTestBase(
     }
 
     [Fact]
-    public async Task Disabling_an_already_disabled_key_is_a_no_op_200()
+    public async Task DisablingAnAlreadyDisabledKeyIsANoOp200()
     {
         var org = await app.CreateOrgAsync();
         using var op = app.Provider();
@@ -56,7 +56,7 @@ public sealed class ProviderKeysTests(KeygateApp fixture) : ProviderApiTestBase(
     }
 
     [Fact]
-    public async Task Enabling_returns_200_enabled_and_repeating_is_a_no_op()
+    public async Task EnablingReturns200EnabledAndRepeatingIsANoOp()
     {
         var org = await app.CreateOrgAsync();
         using var op = app.Provider();
@@ -76,7 +76,7 @@ public sealed class ProviderKeysTests(KeygateApp fixture) : ProviderApiTestBase(
     }
 
     [Fact]
-    public async Task Disabling_with_reason_THRESHOLD_EXCEEDED_from_a_person_is_400()
+    public async Task DisablingWithReasonThresholdExceededFromAPersonIs400()
     {
         var sp = await CreateServiceProviderAsync();
         using var c = app.Provider(sp.Token);
@@ -88,7 +88,7 @@ public sealed class ProviderKeysTests(KeygateApp fixture) : ProviderApiTestBase(
     }
 
     [Fact]
-    public async Task Disabling_without_a_reason_is_400()
+    public async Task DisablingWithoutAReasonIs400()
     {
         var org = await app.CreateOrgAsync();
         using var op = app.Provider();
@@ -104,7 +104,7 @@ public sealed class ProviderKeysTests(KeygateApp fixture) : ProviderApiTestBase(
     }
 
     [Fact]
-    public async Task Disabling_or_enabling_an_unknown_key_id_is_404()
+    public async Task DisablingOrEnablingAnUnknownKeyIdIs404()
     {
         var org = await app.CreateOrgAsync();
         var other = await app.CreateOrgAsync();
@@ -120,7 +120,7 @@ public sealed class ProviderKeysTests(KeygateApp fixture) : ProviderApiTestBase(
     }
 
     [Fact]
-    public async Task Legacy_key_list_shows_a_provider_disable_with_status_reason_and_provider_as_modifier()
+    public async Task LegacyKeyListShowsAProviderDisableWithStatusReasonAndProviderAsModifier()
     {
         var org = await app.CreateOrgAsync();
         await app.RaiseLimitsAsync(org.Id);

@@ -6,7 +6,7 @@ namespace Keygate.Tests;
 public sealed class ProviderLimitsTests(KeygateApp fixture) : ProviderApiTestBase(fixture), IClassFixture<KeygateApp>
 {
     [Fact]
-    public async Task Putting_partial_limits_keeps_the_other_values()
+    public async Task PuttingPartialLimitsKeepsTheOtherValues()
     {
         var org = await app.CreateOrgAsync(defaultLimits: true);
         using var op = app.Provider();
@@ -39,7 +39,7 @@ public sealed class ProviderLimitsTests(KeygateApp fixture) : ProviderApiTestBas
     }
 
     [Fact]
-    public async Task Putting_zero_or_negative_limits_is_400_with_errors_and_changes_nothing()
+    public async Task PuttingZeroOrNegativeLimitsIs400WithErrorsAndChangesNothing()
     {
         var org = await app.CreateOrgAsync();
         using var op = app.Provider();
@@ -57,7 +57,7 @@ public sealed class ProviderLimitsTests(KeygateApp fixture) : ProviderApiTestBas
     }
 
     [Fact]
-    public async Task Putting_limits_with_an_unknown_nested_field_is_400()
+    public async Task PuttingLimitsWithAnUnknownNestedFieldIs400()
     {
         var org = await app.CreateOrgAsync();
         using var op = app.Provider();

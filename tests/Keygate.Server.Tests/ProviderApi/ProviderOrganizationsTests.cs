@@ -9,7 +9,7 @@ namespace Keygate.Tests;
 public sealed class ProviderOrganizationsTests(KeygateApp fixture) : ProviderApiTestBase(fixture), IClassFixture<KeygateApp>
 {
     [Fact]
-    public async Task Creating_an_org_returns_201_with_the_contract_shape()
+    public async Task CreatingAnOrgReturns201WithTheContractShape()
     {
         using var op = app.Provider();
         var name = "Shape " + Guid.NewGuid().ToString("N")[..8];
@@ -64,7 +64,7 @@ public sealed class ProviderOrganizationsTests(KeygateApp fixture) : ProviderApi
     }
 
     [Fact]
-    public async Task Provider_responses_never_contain_key_values()
+    public async Task ProviderResponsesNeverContainKeyValues()
     {
         var org = await app.CreateOrgAsync();
         await app.RaiseLimitsAsync(org.Id);
@@ -103,7 +103,7 @@ public sealed class ProviderOrganizationsTests(KeygateApp fixture) : ProviderApi
     }
 
     [Fact]
-    public async Task Creating_an_org_with_a_taken_username_is_409_and_creates_nothing()
+    public async Task CreatingAnOrgWithATakenUsernameIs409AndCreatesNothing()
     {
         var existing = await app.CreateOrgAsync(subscribe: false);
         var before = (await ListOrgsAsync()).GetArrayLength();
@@ -123,7 +123,7 @@ public sealed class ProviderOrganizationsTests(KeygateApp fixture) : ProviderApi
     }
 
     [Fact]
-    public async Task Creating_an_org_with_unknown_fields_is_400_with_errors()
+    public async Task CreatingAnOrgWithUnknownFieldsIs400WithErrors()
     {
         using var op = app.Provider();
         var before = (await ListOrgsAsync()).GetArrayLength();
@@ -135,7 +135,7 @@ public sealed class ProviderOrganizationsTests(KeygateApp fixture) : ProviderApi
     }
 
     [Fact]
-    public async Task Creating_an_org_with_wrong_types_is_400()
+    public async Task CreatingAnOrgWithWrongTypesIs400()
     {
         using var op = app.Provider();
         var u = Unique();
@@ -149,7 +149,7 @@ public sealed class ProviderOrganizationsTests(KeygateApp fixture) : ProviderApi
     }
 
     [Fact]
-    public async Task Creating_an_org_without_admin_is_400()
+    public async Task CreatingAnOrgWithoutAdminIs400()
     {
         using var op = app.Provider();
         var before = (await ListOrgsAsync()).GetArrayLength();
@@ -161,7 +161,7 @@ public sealed class ProviderOrganizationsTests(KeygateApp fixture) : ProviderApi
     }
 
     [Fact]
-    public async Task Creating_an_org_as_text_plain_is_415()
+    public async Task CreatingAnOrgAsTextPlainIs415()
     {
         using var op = app.Provider();
         var body = $$$"""{"name":"Plain","admin":{"username":"{{{Unique()}}}","password":"{{{Password}}}"}}""";
@@ -172,7 +172,7 @@ public sealed class ProviderOrganizationsTests(KeygateApp fixture) : ProviderApi
     }
 
     [Fact]
-    public async Task Creating_an_org_with_malformed_json_is_400()
+    public async Task CreatingAnOrgWithMalformedJsonIs400()
     {
         using var op = app.Provider();
         await AssertProblem(await op.PostAsync("/provider/v1/organizations", RawJson("{\"name\":\"Broken\",\"admin\":{")), HttpStatusCode.BadRequest, "INVALID_INPUT_ARGUMENT");
@@ -181,7 +181,7 @@ public sealed class ProviderOrganizationsTests(KeygateApp fixture) : ProviderApi
     }
 
     [Fact]
-    public async Task Non_numeric_or_unknown_org_id_is_404()
+    public async Task NonNumericOrUnknownOrgIdIs404()
     {
         using var op = app.Provider();
         foreach (var id in new[] { "abc", "1.5", "1e3", "99999999999999999999", "999999999", "0", "-1" })
@@ -195,7 +195,7 @@ public sealed class ProviderOrganizationsTests(KeygateApp fixture) : ProviderApi
     }
 
     [Fact]
-    public async Task Listing_orgs_with_search_filters_by_name()
+    public async Task ListingOrgsWithSearchFiltersByName()
     {
         var tag = Guid.NewGuid().ToString("N")[..12];
         var alpha = await CreateNamedOrgAsync($"Search {tag} Alpha");
@@ -220,7 +220,7 @@ public sealed class ProviderOrganizationsTests(KeygateApp fixture) : ProviderApi
     // ---------- PATCH ----------
 
     [Fact]
-    public async Task Patching_name_baseUrl_and_endSessionsOnKeyChange_returns_200_and_is_reflected()
+    public async Task PatchingNameBaseUrlAndEndSessionsOnKeyChangeReturns200AndIsReflected()
     {
         var org = await app.CreateOrgAsync();
         using var op = app.Provider();
@@ -256,7 +256,7 @@ public sealed class ProviderOrganizationsTests(KeygateApp fixture) : ProviderApi
     }
 
     [Fact]
-    public async Task Patching_an_invalid_baseUrl_is_400_and_changes_nothing()
+    public async Task PatchingAnInvalidBaseUrlIs400AndChangesNothing()
     {
         var org = await app.CreateOrgAsync();
         using var op = app.Provider();
