@@ -17,7 +17,7 @@ public sealed class KeyConcurrencyTests(KeygateApp app) : IClassFixture<KeygateA
     private const string SandboxType = "SANDBOX_SUBMISSION";
 
     [Fact]
-    public async Task Two_concurrent_sandbox_adds_give_exactly_one_201_and_one_409_KEY_ALREADY_EXISTS()
+    public async Task TwoConcurrentSandboxAddsGiveExactlyOne201AndOne409KeyAlreadyExists()
     {
         for (var round = 0; round < 10; round++)
         {
@@ -47,7 +47,7 @@ public sealed class KeyConcurrencyTests(KeygateApp app) : IClassFixture<KeygateA
     }
 
     [Fact]
-    public async Task Eight_concurrent_regenerates_leave_exactly_one_value_that_logs_in_the_one_the_API_and_the_portal_show()
+    public async Task EightConcurrentRegeneratesLeaveExactlyOneValueThatLogsInTheOneTheApiAndThePortalShow()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -82,7 +82,7 @@ public sealed class KeyConcurrencyTests(KeygateApp app) : IClassFixture<KeygateA
     }
 
     [Fact]
-    public async Task A_concurrent_edit_and_regenerate_leave_one_consistent_value_the_last_committed()
+    public async Task AConcurrentEditAndRegenerateLeaveOneConsistentValueTheLastCommitted()
     {
         for (var round = 0; round < 5; round++)
         {
@@ -120,7 +120,7 @@ public sealed class KeyConcurrencyTests(KeygateApp app) : IClassFixture<KeygateA
     }
 
     [Fact]
-    public async Task On_SQLite_every_connection_waits_for_the_write_lock_in_SQLites_own_busy_handler()
+    public async Task OnSQLiteEveryConnectionWaitsForTheWriteLockInSQLitesOwnBusyHandler()
     {
         // Without it SQLite answers SQLITE_BUSY at once and Microsoft.Data.Sqlite sleeps 150 ms before retrying, so
         // a key change that met the metering flush took 150 ms longer (bench/README.md).

@@ -84,7 +84,7 @@ public sealed class SandboxTests(SandboxFixture fixture) : IClassFixture<Sandbox
     // ---------------------------------------------------------------- forwarding
 
     [Fact]
-    public async Task A_file_is_streamed_upstream_without_the_token_and_the_answer_relayed()
+    public async Task AFileIsStreamedUpstreamWithoutTheTokenAndTheAnswerRelayed()
     {
         var s = await SandboxOrgAsync(app);
         var bytes = RandomNumberGenerator.GetBytes(300_000);
@@ -111,7 +111,7 @@ public sealed class SandboxTests(SandboxFixture fixture) : IClassFixture<Sandbox
     }
 
     [Fact]
-    public async Task Any_content_type_is_accepted_and_the_upstreams_own_errors_are_relayed_as_they_are()
+    public async Task AnyContentTypeIsAcceptedAndTheUpstreamsOwnErrorsAreRelayedAsTheyAre()
     {
         var s = await SandboxOrgAsync(app);
         var tag = Tag();
@@ -130,7 +130,7 @@ public sealed class SandboxTests(SandboxFixture fixture) : IClassFixture<Sandbox
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public async Task A_12_MiB_file_is_forwarded_intact_without_being_buffered(bool sendLength)
+    public async Task A12MiBFileIsForwardedIntactWithoutBeingBuffered(bool sendLength)
     {
         var s = await SandboxOrgAsync(app);
         const long length = 12 * MiB;
@@ -159,7 +159,7 @@ public sealed class SandboxTests(SandboxFixture fixture) : IClassFixture<Sandbox
     // ---------------------------------------------------------------- refusals in the contract's order
 
     [Fact]
-    public async Task Missing_unknown_malformed_regenerated_away_and_deleted_tokens_get_401_INVALID_API_TOKEN()
+    public async Task MissingUnknownMalformedRegeneratedAwayAndDeletedTokensGet401InvalidApiToken()
     {
         var s = await SandboxOrgAsync(app);
         var cloudKey = await app.KeyValueAsync(s.Org);
@@ -186,7 +186,7 @@ public sealed class SandboxTests(SandboxFixture fixture) : IClassFixture<Sandbox
     }
 
     [Fact]
-    public async Task A_disabled_sandbox_key_gets_403_API_KEY_DISABLED_until_enabled()
+    public async Task ADisabledSandboxKeyGets403ApiKeyDisabledUntilEnabled()
     {
         var s = await SandboxOrgAsync(app);
         var keyPath = $"/provider/v1/organizations/{s.Org.Id}/apiKeys/{s.KeyId}";
@@ -202,7 +202,7 @@ public sealed class SandboxTests(SandboxFixture fixture) : IClassFixture<Sandbox
     }
 
     [Fact]
-    public async Task An_expired_subscription_gets_403_SUBSCRIPTION_EXPIRED_and_none_gets_API_SUBSCRIPTION_REQUIRED()
+    public async Task AnExpiredSubscriptionGets403SubscriptionExpiredAndNoneGetsApiSubscriptionRequired()
     {
         var expiresAt = app.Clock.GetUtcNow().AddMinutes(10).ToUnixTimeSeconds();
         var s = await SandboxOrgAsync(app, expiresAt);
@@ -219,7 +219,7 @@ public sealed class SandboxTests(SandboxFixture fixture) : IClassFixture<Sandbox
     }
 
     [Fact]
-    public async Task A_cross_site_submission_is_refused_with_403_ACCESS_DENIED()
+    public async Task ACrossSiteSubmissionIsRefusedWith403AccessDenied()
     {
         var s = await SandboxOrgAsync(app);
         var request = new HttpRequestMessage(HttpMethod.Post, $"/zscsb/submit?api_token={s.Token}") { Content = File(10) };
@@ -230,7 +230,7 @@ public sealed class SandboxTests(SandboxFixture fixture) : IClassFixture<Sandbox
     }
 
     [Fact]
-    public async Task A_second_file_within_the_same_second_gets_429_with_Retry_After()
+    public async Task ASecondFileWithinTheSameSecondGets429WithRetryAfter()
     {
         var s = await SandboxOrgAsync(app);
         await (await SubmitAsync(app, s.Token)).AssertOk(HttpStatusCode.Created);
@@ -247,7 +247,7 @@ public sealed class SandboxTests(SandboxFixture fixture) : IClassFixture<Sandbox
     }
 
     [Fact]
-    public async Task The_daily_quota_refuses_with_429_until_the_next_UTC_day()
+    public async Task TheDailyQuotaRefusesWith429UntilTheNextUtcDay()
     {
         var s = await SandboxOrgAsync(app);
         await (await app.Provider().PutAsync($"/provider/v1/organizations/{s.Org.Id}/limits", Json(new { sandboxDailyQuota = 2 }))).AssertOk();
@@ -272,7 +272,7 @@ public sealed class SandboxTests(SandboxFixture fixture) : IClassFixture<Sandbox
     }
 
     [Fact]
-    public async Task Files_over_the_limit_get_413_FILE_TOO_LARGE_by_Content_Length_or_while_streaming_and_use_no_quota()
+    public async Task FilesOverTheLimitGet413FileTooLargeByContentLengthOrWhileStreamingAndUseNoQuota()
     {
         await using var small = KeygateApp.With(new()
         {
@@ -296,7 +296,7 @@ public sealed class SandboxTests(SandboxFixture fixture) : IClassFixture<Sandbox
     }
 
     [Fact]
-    public async Task On_real_Kestrel_a_file_above_its_default_body_limit_passes_and_the_413_is_ours()
+    public async Task OnRealKestrelAFileAboveItsDefaultBodyLimitPassesAndThe413IsOurs()
     {
         await using var real = KeygateApp.With(new()
         {
@@ -323,7 +323,7 @@ public sealed class SandboxTests(SandboxFixture fixture) : IClassFixture<Sandbox
     }
 
     [Fact]
-    public async Task Without_an_upstream_submissions_get_503_SANDBOX_UPSTREAM_NOT_CONFIGURED_and_use_no_quota()
+    public async Task WithoutAnUpstreamSubmissionsGet503SandboxUpstreamNotConfiguredAndUseNoQuota()
     {
         await using var bare = new KeygateApp();
         var s = await SandboxOrgAsync(bare);
@@ -335,7 +335,7 @@ public sealed class SandboxTests(SandboxFixture fixture) : IClassFixture<Sandbox
     }
 
     [Fact]
-    public async Task An_unreachable_upstream_gets_502_SANDBOX_UPSTREAM_UNAVAILABLE_and_uses_no_quota()
+    public async Task AnUnreachableUpstreamGets502SandboxUpstreamUnavailableAndUsesNoQuota()
     {
         var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -350,7 +350,7 @@ public sealed class SandboxTests(SandboxFixture fixture) : IClassFixture<Sandbox
     }
 
     [Fact]
-    public async Task Submissions_do_not_count_as_legacy_API_calls()
+    public async Task SubmissionsDoNotCountAsLegacyApiCalls()
     {
         var s = await SandboxOrgAsync(app);
         var before = (await (await s.Session.GetAsync("/api/v1/usage")).AssertOk()).GetProperty("calls").GetInt64();
@@ -365,7 +365,7 @@ public sealed class SandboxTests(SandboxFixture fixture) : IClassFixture<Sandbox
     // ---------------------------------------------------------------- secrecy
 
     [Fact]
-    public async Task No_log_line_of_Keygate_or_the_upstream_ever_contains_the_token()
+    public async Task NoLogLineOfKeygateOrTheUpstreamEverContainsTheToken()
     {
         var s = await SandboxOrgAsync(app);
         var tag = Tag();
@@ -390,7 +390,7 @@ public sealed class SandboxTests(SandboxFixture fixture) : IClassFixture<Sandbox
     }
 
     [Fact]
-    public async Task Logging_configured_down_to_Trace_still_never_logs_the_token()
+    public async Task LoggingConfiguredDownToTraceStillNeverLogsTheToken()
     {
         await using var verbose = KeygateApp.With(new()
         {

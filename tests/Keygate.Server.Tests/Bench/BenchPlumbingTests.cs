@@ -11,7 +11,7 @@ namespace Keygate.Tests;
 public sealed class BenchPlumbingTests
 {
     [Fact(Timeout = 300_000)]
-    public async Task Plumbing_mode_runs_every_step_and_prints_the_table()
+    public async Task PlumbingModeRunsEveryStepAndPrintsTheTable()
     {
         Assert.SkipWhen(KeygateApp.OnPostgres, "The benchmark runs on SQLite only; the SQLite pass runs it.");
         var output = await RunAsync(["--plumbing"], [], TestContext.Current.CancellationToken);
@@ -24,7 +24,7 @@ public sealed class BenchPlumbingTests
     }
 
     [Fact(Timeout = 300_000)]
-    public async Task Two_node_plumbing_mode_runs_one_node_then_two_behind_nginx_and_prints_the_table()
+    public async Task TwoNodePlumbingModeRunsOneNodeThenTwoBehindNginxAndPrintsTheTable()
     {
         Assert.SkipUnless(KeygateCluster.CanRun, KeygateCluster.SkipReason);
         var output = await RunAsync(["--two-node", "--plumbing"], new()

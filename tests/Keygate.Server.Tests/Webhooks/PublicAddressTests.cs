@@ -30,7 +30,7 @@ public sealed class PublicAddressTests
     [InlineData("::ffff:10.0.0.1")]
     [InlineData("64:ff9b::a9fe:a9fe")]
     [InlineData("2002:c0a8:0101::1")]
-    public void Inside_addresses_are_refused(string address) => Assert.False(PublicAddress.IsPublic(IPAddress.Parse(address)));
+    public void InsideAddressesAreRefused(string address) => Assert.False(PublicAddress.IsPublic(IPAddress.Parse(address)));
 
     [Theory]
     [InlineData("8.8.8.8")]
@@ -44,5 +44,5 @@ public sealed class PublicAddressTests
     [InlineData("2606:4700:4700::1111")]
     [InlineData("::ffff:8.8.8.8")]
     [InlineData("64:ff9b::808:808")]
-    public void Public_addresses_are_allowed(string address) => Assert.True(PublicAddress.IsPublic(IPAddress.Parse(address)));
+    public void PublicAddressesAreAllowed(string address) => Assert.True(PublicAddress.IsPublic(IPAddress.Parse(address)));
 }

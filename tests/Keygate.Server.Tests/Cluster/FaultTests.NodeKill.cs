@@ -16,7 +16,7 @@ public sealed partial class FaultTests
     private const int Rounds = 3;
 
     [Fact]
-    public async Task A_node_killed_in_the_middle_of_changes_leaves_each_change_fully_there_or_not_at_all()
+    public async Task ANodeKilledInTheMiddleOfChangesLeavesEachChangeFullyThereOrNotAtAll()
     {
         await using var database = new NodeDatabase();
         var node = await database.StartNodeAsync();

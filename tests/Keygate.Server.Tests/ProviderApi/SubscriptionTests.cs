@@ -47,7 +47,7 @@ public sealed class SubscriptionTests(KeygateApp app) : IClassFixture<KeygateApp
     }
 
     [Fact]
-    public async Task Enabling_a_subscription_on_an_org_without_a_key_provisions_one_enabled_cloud_service_key()
+    public async Task EnablingASubscriptionOnAnOrgWithoutAKeyProvisionsOneEnabledCloudServiceKey()
     {
         var org = await app.CreateOrgAsync(subscribe: false);
         var before = await GetOrgAsync(app, org.Id);
@@ -70,7 +70,7 @@ public sealed class SubscriptionTests(KeygateApp app) : IClassFixture<KeygateApp
     }
 
     [Fact]
-    public async Task Turning_the_subscription_off_and_on_keeps_the_same_key_without_a_second_provisioning()
+    public async Task TurningTheSubscriptionOffAndOnKeepsTheSameKeyWithoutASecondProvisioning()
     {
         var org = await app.CreateOrgAsync();
         var value = await app.KeyValueAsync(org);
@@ -94,7 +94,7 @@ public sealed class SubscriptionTests(KeygateApp app) : IClassFixture<KeygateApp
     }
 
     [Fact]
-    public async Task A_disabled_subscription_refuses_login_with_API_SUBSCRIPTION_REQUIRED_and_keeps_the_key()
+    public async Task ADisabledSubscriptionRefusesLoginWithApiSubscriptionRequiredAndKeepsTheKey()
     {
         var org = await app.CreateOrgAsync();
         var value = await app.KeyValueAsync(org);
@@ -113,7 +113,7 @@ public sealed class SubscriptionTests(KeygateApp app) : IClassFixture<KeygateApp
     }
 
     [Fact]
-    public async Task The_subscription_expires_exactly_at_expiresAt_and_the_key_value_is_kept()
+    public async Task TheSubscriptionExpiresExactlyAtExpiresAtAndTheKeyValueIsKept()
     {
         var now = AlignToSecond(app);
         var expiresAt = now + 10;
@@ -143,7 +143,7 @@ public sealed class SubscriptionTests(KeygateApp app) : IClassFixture<KeygateApp
     }
 
     [Fact]
-    public async Task Renewal_brings_back_the_same_session_and_key_exactly_as_before()
+    public async Task RenewalBringsBackTheSameSessionAndKeyExactlyAsBefore()
     {
         var now = AlignToSecond(app);
         var expiresAt = now + 10;
@@ -176,7 +176,7 @@ public sealed class SubscriptionTests(KeygateApp app) : IClassFixture<KeygateApp
     }
 
     [Fact]
-    public async Task A_null_expiresAt_never_expires()
+    public async Task ANullExpiresAtNeverExpires()
     {
         await using var own = new KeygateApp();
         var org = await own.CreateOrgAsync(expiresAt: null);
@@ -194,7 +194,7 @@ public sealed class SubscriptionTests(KeygateApp app) : IClassFixture<KeygateApp
     }
 
     [Fact]
-    public async Task Renewal_does_not_lift_a_provider_disable()
+    public async Task RenewalDoesNotLiftAProviderDisable()
     {
         var now = AlignToSecond(app);
         var expiresAt = now + 60;
@@ -225,7 +225,7 @@ public sealed class SubscriptionTests(KeygateApp app) : IClassFixture<KeygateApp
     }
 
     [Fact]
-    public async Task The_portal_page_of_an_expired_org_shows_the_expired_banner_and_no_Add_button()
+    public async Task ThePortalPageOfAnExpiredOrgShowsTheExpiredBannerAndNoAddButton()
     {
         var now = AlignToSecond(app);
         var expiresAt = now + 5;

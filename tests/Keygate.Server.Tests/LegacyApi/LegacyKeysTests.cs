@@ -18,7 +18,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     // ---------------------------------------------------------------- GET /api/v1/apiKeys
 
     [Fact]
-    public async Task List_by_default_returns_only_the_cloud_service_key_with_every_A3_field()
+    public async Task ListByDefaultReturnsOnlyTheCloudServiceKeyWithEveryA3Field()
     {
         var org = await NewOrgAsync();
         var now = app.Clock.GetUtcNow().ToUnixTimeSeconds();
@@ -50,7 +50,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task List_with_keyType_SANDBOX_SUBMISSION_or_ALL_widens_it()
+    public async Task ListWithKeyTypeSandboxSubmissionOrAllWidensIt()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -72,7 +72,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task List_accepts_and_ignores_includePartnerKey_includePartnerKeys_page_and_pageSize()
+    public async Task ListAcceptsAndIgnoresIncludePartnerKeyIncludePartnerKeysPageAndPageSize()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -93,7 +93,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     // ---------------------------------------------------------------- POST /api/v1/apiKeys
 
     [Fact]
-    public async Task Add_sandbox_key_answers_201_with_32_alphanumeric_characters()
+    public async Task AddSandboxKeyAnswers201With32AlphanumericCharacters()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -112,7 +112,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task Adding_a_second_sandbox_key_gives_409_KEY_ALREADY_EXISTS()
+    public async Task AddingASecondSandboxKeyGives409KeyAlreadyExists()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -126,7 +126,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task Adding_a_cloud_service_key_while_one_exists_gives_409_KEY_ALREADY_EXISTS()
+    public async Task AddingACloudServiceKeyWhileOneExistsGives409KeyAlreadyExists()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -143,7 +143,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task A_deleted_sandbox_key_re_added_gets_a_new_larger_id_never_reused()
+    public async Task ADeletedSandboxKeyReAddedGetsANewLargerIdNeverReused()
     {
         var org = await NewOrgAsync();
         var other = await NewOrgAsync();
@@ -164,7 +164,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     // ---------------------------------------------------------------- PUT /api/v1/apiKeys/{id}
 
     [Fact]
-    public async Task Edit_answers_200_with_the_new_value_the_same_id_and_the_admin_as_lastModifiedBy()
+    public async Task EditAnswers200WithTheNewValueTheSameIdAndTheAdminAsLastModifiedBy()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -197,7 +197,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     [InlineData("""{"keyValue":123456789012}""")]           // a number instead of a string
     [InlineData("""{"keyValue":null}""")]
     [InlineData("""{}""")]                                  // keyValue missing
-    public async Task Edit_with_a_value_that_is_not_exactly_12_ASCII_alphanumerics_gives_400_INVALID_KEY_VALUE(string body)
+    public async Task EditWithAValueThatIsNotExactly12AsciiAlphanumericsGives400InvalidKeyValue(string body)
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -209,7 +209,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task Edit_with_the_current_value_gives_409_KEY_VALUE_UNCHANGED()
+    public async Task EditWithTheCurrentValueGives409KeyValueUnchanged()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -221,7 +221,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task Edit_of_the_sandbox_key_gives_409_KEY_NOT_EDITABLE()
+    public async Task EditOfTheSandboxKeyGives409KeyNotEditable()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -239,7 +239,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     // ---------------------------------------------------------------- POST /api/v1/apiKeys/{id}/regenerate
 
     [Fact]
-    public async Task Regenerate_with_an_empty_body_or_an_empty_object_answers_200_with_a_new_12_character_value_and_the_same_id()
+    public async Task RegenerateWithAnEmptyBodyOrAnEmptyObjectAnswers200WithANew12CharacterValueAndTheSameId()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -259,7 +259,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task Regenerate_of_the_sandbox_key_gives_a_new_32_character_value_and_the_same_id()
+    public async Task RegenerateOfTheSandboxKeyGivesANew32CharacterValueAndTheSameId()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -276,7 +276,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     // ---------------------------------------------------------------- DELETE /api/v1/apiKeys/{id}
 
     [Fact]
-    public async Task Delete_answers_204_and_the_key_is_gone()
+    public async Task DeleteAnswers204AndTheKeyIsGone()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -291,7 +291,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task Deleting_the_cloud_service_key_ends_the_sessions_bound_to_it()
+    public async Task DeletingTheCloudServiceKeyEndsTheSessionsBoundToIt()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -307,7 +307,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     // ---------------------------------------------------------------- "Immediately"
 
     [Fact]
-    public async Task After_an_edit_the_old_value_fails_the_very_next_login_and_the_new_value_logs_in()
+    public async Task AfterAnEditTheOldValueFailsTheVeryNextLoginAndTheNewValueLogsIn()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -321,7 +321,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task After_a_regenerate_the_old_value_fails_the_very_next_login_and_the_new_value_logs_in()
+    public async Task AfterARegenerateTheOldValueFailsTheVeryNextLoginAndTheNewValueLogsIn()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -334,7 +334,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task After_a_delete_the_old_value_fails_the_very_next_login()
+    public async Task AfterADeleteTheOldValueFailsTheVeryNextLogin()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -348,7 +348,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     // ---------------------------------------------------------------- endSessionsOnKeyChange
 
     [Fact]
-    public async Task By_default_sessions_survive_an_edit_and_a_regenerate()
+    public async Task ByDefaultSessionsSurviveAnEditAndARegenerate()
     {
         var org = await NewOrgAsync();
         var view = await (await app.Provider().GetAsync($"/provider/v1/organizations/{org.Id}")).AssertOk();
@@ -366,7 +366,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task With_endSessionsOnKeyChange_an_edit_ends_sessions_opened_before_it_but_not_sessions_opened_after()
+    public async Task WithEndSessionsOnKeyChangeAnEditEndsSessionsOpenedBeforeItButNotSessionsOpenedAfter()
     {
         var org = await NewOrgAsync();
         await EndSessionsOnKeyChangeAsync(org);
@@ -383,7 +383,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task With_endSessionsOnKeyChange_a_regenerate_ends_sessions_opened_before_it_but_not_sessions_opened_after()
+    public async Task WithEndSessionsOnKeyChangeARegenerateEndsSessionsOpenedBeforeItButNotSessionsOpenedAfter()
     {
         var org = await NewOrgAsync();
         await EndSessionsOnKeyChangeAsync(org);
@@ -401,7 +401,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     // ---------------------------------------------------------------- check order (A4)
 
     [Fact]
-    public async Task A_key_id_of_another_org_gives_404_RESOURCE_NOT_FOUND_and_leaves_that_key_unchanged()
+    public async Task AKeyIdOfAnotherOrgGives404ResourceNotFoundAndLeavesThatKeyUnchanged()
     {
         var org = await NewOrgAsync();
         var victim = await NewOrgAsync();
@@ -435,7 +435,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     [InlineData("999999999")]           // numeric, but no such key
     [InlineData("0")]
     [InlineData("-1")]
-    public async Task A_non_numeric_or_unknown_key_id_gives_404_RESOURCE_NOT_FOUND(string id)
+    public async Task ANonNumericOrUnknownKeyIdGives404ResourceNotFound(string id)
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -446,7 +446,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task A_READ_ONLY_admin_can_list_but_gets_403_ACCESS_DENIED_on_add_edit_regenerate_and_delete()
+    public async Task AReadOnlyAdminCanListButGets403AccessDeniedOnAddEditRegenerateAndDelete()
     {
         var org = await NewOrgAsync();
         using var admin = await app.SessionAsync(org);
@@ -472,7 +472,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task A_READ_ONLY_admin_gets_404_not_403_for_a_key_id_of_another_org()
+    public async Task AReadOnlyAdminGets404Not403ForAKeyIdOfAnotherOrg()
     {
         var org = await NewOrgAsync();
         var other = await NewOrgAsync();
@@ -485,7 +485,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task A_sandbox_key_disabled_by_the_provider_gives_409_API_KEY_DISABLED_on_change_while_the_cloud_session_keeps_working()
+    public async Task ASandboxKeyDisabledByTheProviderGives409ApiKeyDisabledOnChangeWhileTheCloudSessionKeepsWorking()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -523,7 +523,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     /// as well as the sandbox key), and is not tested here.
     /// </summary>
     [Fact]
-    public async Task An_expired_subscription_refuses_the_session_with_403_SUBSCRIPTION_EXPIRED_until_renewal()
+    public async Task AnExpiredSubscriptionRefusesTheSessionWith403SubscriptionExpiredUntilRenewal()
     {
         var now = app.Clock.GetUtcNow().ToUnixTimeSeconds();
         var org = await NewOrgAsync(expiresAt: now + 600);
@@ -551,7 +551,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     // ---------------------------------------------------------------- compatibility routes
 
     [Fact]
-    public async Task EcAdminActivateStatus_routes_answer_200_EDITS_CLEARED_and_CAC_ACTV_SUCCESS()
+    public async Task EcAdminActivateStatusRoutesAnswer200EditsClearedAndCacActvSuccess()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -572,7 +572,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task Key_and_activate_routes_without_a_session_give_401_SESSION_NOT_VALID()
+    public async Task KeyAndActivateRoutesWithoutASessionGive401SessionNotValid()
     {
         var org = await NewOrgAsync();
         using var none = app.Client();
@@ -599,7 +599,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     [InlineData("{keyValue:'AbCdEfGh1234'}")]
     [InlineData("not json")]
     [InlineData("{\"keyValue\":\"AbCdEfGh1234\"} trailing")]
-    public async Task Malformed_JSON_on_edit_gives_400_INVALID_INPUT_ARGUMENT_with_code_and_message(string body)
+    public async Task MalformedJsonOnEditGives400InvalidInputArgumentWithCodeAndMessage(string body)
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -611,7 +611,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task A_text_plain_body_gives_415_UNSUPPORTED_MEDIA_TYPE()
+    public async Task ATextPlainBodyGives415UnsupportedMediaType()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -629,7 +629,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task A_2_MB_JSON_body_gives_413_never_500()
+    public async Task A2MbJsonBodyGives413Never500()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -687,7 +687,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     [InlineData("""{"keyType":"ALL"}""")]
     [InlineData("""{"keyType":7}""")]
     [InlineData("""["SANDBOX_SUBMISSION"]""")]
-    public async Task Add_with_an_unknown_keyType_gives_400_INVALID_INPUT_ARGUMENT(string body)
+    public async Task AddWithAnUnknownKeyTypeGives400InvalidInputArgument(string body)
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -697,7 +697,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task Unknown_fields_are_ignored_on_legacy_key_routes()
+    public async Task UnknownFieldsAreIgnoredOnLegacyKeyRoutes()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -717,7 +717,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     // ---------------------------------------------------------------- audit
 
     [Fact]
-    public async Task Every_change_appears_in_the_audit_log_with_its_action_SUCCESS_and_the_keyId()
+    public async Task EveryChangeAppearsInTheAuditLogWithItsActionSuccessAndTheKeyId()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -749,7 +749,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task A_refused_change_appears_in_the_audit_log_with_its_error_code_as_outcome()
+    public async Task ARefusedChangeAppearsInTheAuditLogWithItsErrorCodeAsOutcome()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);
@@ -778,7 +778,7 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     [Fact]
-    public async Task No_audit_item_contains_a_key_value()
+    public async Task NoAuditItemContainsAKeyValue()
     {
         var org = await NewOrgAsync();
         using var session = await app.SessionAsync(org);

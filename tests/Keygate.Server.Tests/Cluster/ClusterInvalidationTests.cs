@@ -35,7 +35,7 @@ public sealed class ClusterInvalidationTests
         node.SessionClient(session).GetAsync("/api/v1/apiKeys");
 
     [Fact]
-    public async Task A_session_opened_on_one_node_works_on_the_other_and_a_logout_on_either_ends_it_on_both()
+    public async Task ASessionOpenedOnOneNodeWorksOnTheOtherAndALogoutOnEitherEndsItOnBoth()
     {
         using var a = KeygateApp.ClusterNode();
         using var b = KeygateApp.Peer(a);
@@ -51,7 +51,7 @@ public sealed class ClusterInvalidationTests
     }
 
     [Fact]
-    public async Task Failed_logins_on_one_node_throttle_the_username_on_every_node()
+    public async Task FailedLoginsOnOneNodeThrottleTheUsernameOnEveryNode()
     {
         // Per-node windows would let N nodes take N times the guesses; the windows live in Redis.
         var limit = new Dictionary<string, string?> { ["Keygate:LoginThrottle:FailuresPerUsername"] = "4" };
@@ -72,7 +72,7 @@ public sealed class ClusterInvalidationTests
     }
 
     [Fact]
-    public async Task A_portal_logout_on_one_node_refuses_a_copy_of_its_cookie_on_the_other()
+    public async Task APortalLogoutOnOneNodeRefusesACopyOfItsCookieOnTheOther()
     {
         using var a = KeygateApp.ClusterNode();
         using var b = KeygateApp.Peer(a);
@@ -88,7 +88,7 @@ public sealed class ClusterInvalidationTests
     }
 
     [Fact]
-    public async Task End_all_on_one_node_ends_the_sessions_every_node_holds_and_the_portal_lists_them_all()
+    public async Task EndAllOnOneNodeEndsTheSessionsEveryNodeHoldsAndThePortalListsThemAll()
     {
         using var a = KeygateApp.ClusterNode();
         using var b = KeygateApp.Peer(a);
@@ -111,7 +111,7 @@ public sealed class ClusterInvalidationTests
     }
 
     [Fact]
-    public async Task Every_kind_of_change_on_node_A_is_refused_on_node_B_at_the_next_request()
+    public async Task EveryKindOfChangeOnNodeAIsRefusedOnNodeBAtTheNextRequest()
     {
         using var a = KeygateApp.ClusterNode();
         using var b = KeygateApp.Peer(a);
@@ -151,7 +151,7 @@ public sealed class ClusterInvalidationTests
     }
 
     [Fact]
-    public async Task Sixty_changes_in_a_row_are_each_seen_by_the_other_node_at_the_next_request()
+    public async Task SixtyChangesInARowAreEachSeenByTheOtherNodeAtTheNextRequest()
     {
         using var a = KeygateApp.ClusterNode(LoopSettings);
         using var b = KeygateApp.Peer(a);
@@ -167,7 +167,7 @@ public sealed class ClusterInvalidationTests
     /// restarted Redis without persistence is): the nodes take it up again, and still nothing stale passes.
     /// </summary>
     [Fact]
-    public async Task Redis_down_the_nodes_use_the_database_and_take_Redis_up_again_when_it_returns()
+    public async Task RedisDownTheNodesUseTheDatabaseAndTakeRedisUpAgainWhenItReturns()
     {
         await using var redis = await RedisProcess.StartAsync();
         using var a = KeygateApp.ClusterNode(LoopSettings, redis.Address);
@@ -194,7 +194,7 @@ public sealed class ClusterInvalidationTests
     /// the database, the way that writer's transaction would have.
     /// </summary>
     [Fact]
-    public async Task A_change_committed_by_a_writer_that_died_before_publishing_reaches_every_node_within_seconds()
+    public async Task AChangeCommittedByAWriterThatDiedBeforePublishingReachesEveryNodeWithinSeconds()
     {
         using var a = KeygateApp.ClusterNode();
         using var b = KeygateApp.Peer(a);
@@ -225,7 +225,7 @@ public sealed class ClusterInvalidationTests
     /// script, and a version is read on its own only after a change (or while Redis is not trusted).
     /// </summary>
     [Fact]
-    public async Task A_call_checks_the_orgs_version_in_the_same_Redis_round_trip_as_its_count()
+    public async Task ACallChecksTheOrgsVersionInTheSameRedisRoundTripAsItsCount()
     {
         using var a = KeygateApp.ClusterNode();
         using var b = KeygateApp.Peer(a);
@@ -252,7 +252,7 @@ public sealed class ClusterInvalidationTests
     /// missing version must send it to the database, never count as "nothing newer".
     /// </summary>
     [Fact]
-    public async Task A_version_Redis_no_longer_holds_is_read_from_the_database_not_taken_as_current()
+    public async Task AVersionRedisNoLongerHoldsIsReadFromTheDatabaseNotTakenAsCurrent()
     {
         using var a = KeygateApp.ClusterNode();
         using var b = KeygateApp.Peer(a);

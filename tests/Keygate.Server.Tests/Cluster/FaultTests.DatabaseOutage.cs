@@ -16,7 +16,7 @@ public sealed partial class FaultTests
     private const string OrgUpdate = "UPDATE \"Organizations\"";
 
     [Fact]
-    public async Task With_the_database_unreachable_every_change_answers_503_and_after_it_returns_nothing_was_half_written()
+    public async Task WithTheDatabaseUnreachableEveryChangeAnswers503AndAfterItReturnsNothingWasHalfWritten()
     {
         await using var node = await ProxiedApp.CreateAsync();
         var (app, org) = (node.App, node.Org);
@@ -53,7 +53,7 @@ public sealed partial class FaultTests
     }
 
     [Fact]
-    public async Task A_connection_lost_while_a_change_is_saved_answers_503_and_leaves_nothing_written()
+    public async Task AConnectionLostWhileAChangeIsSavedAnswers503AndLeavesNothingWritten()
     {
         await using var node = await ProxiedApp.CreateAsync();
         using var session = await node.App.SessionAsync(node.Org);
@@ -68,7 +68,7 @@ public sealed partial class FaultTests
     }
 
     [Fact]
-    public async Task A_commit_whose_answer_is_lost_leaves_the_node_serving_what_the_database_holds()
+    public async Task ACommitWhoseAnswerIsLostLeavesTheNodeServingWhatTheDatabaseHolds()
     {
         await using var node = await ProxiedApp.CreateAsync();
         using var session = await node.App.SessionAsync(node.Org);
@@ -87,7 +87,7 @@ public sealed partial class FaultTests
     }
 
     [Fact]
-    public async Task A_cut_in_the_middle_of_concurrent_regenerates_leaves_each_one_committed_whole_or_not_at_all()
+    public async Task ACutInTheMiddleOfConcurrentRegeneratesLeavesEachOneCommittedWholeOrNotAtAll()
     {
         await using var node = await ProxiedApp.CreateAsync();
         using var session = await node.App.SessionAsync(node.Org);
@@ -131,7 +131,7 @@ public sealed partial class FaultTests
     }
 
     [Fact]
-    public async Task A_logout_or_end_all_during_the_outage_answers_503_and_leaves_the_sessions_working_after_a_restart_too()
+    public async Task ALogoutOrEndAllDuringTheOutageAnswers503AndLeavesTheSessionsWorkingAfterARestartToo()
     {
         await using var node = await ProxiedApp.CreateAsync();
         var (app, org) = (node.App, node.Org);

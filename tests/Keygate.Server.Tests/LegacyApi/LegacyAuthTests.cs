@@ -81,7 +81,7 @@ public sealed partial class LegacyAuthTests(KeygateApp app) : IClassFixture<Keyg
     // ---------- success ----------
 
     [Fact]
-    public async Task The_session_check_of_an_accepted_call_allocates_nothing()
+    public async Task TheSessionCheckOfAnAcceptedCallAllocatesNothing()
     {
         // Every API call passes through it (bench/README.md): session, org snapshot, metering, all from memory.
         var org = await app.CreateOrgAsync();

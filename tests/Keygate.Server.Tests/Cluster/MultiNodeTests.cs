@@ -16,7 +16,7 @@ public sealed class MultiNodeTests(KeygateCluster cluster, ITestOutputHelper out
     private static readonly TimeSpan ChangeBudget = TimeSpan.FromSeconds(90);
 
     [Fact(Timeout = 240_000)]
-    public async Task No_request_to_node_B_is_accepted_with_a_credential_a_change_on_node_A_had_ended()
+    public async Task NoRequestToNodeBIsAcceptedWithACredentialAChangeOnNodeAHadEnded()
     {
         Assert.SkipUnless(KeygateCluster.CanRun, KeygateCluster.SkipReason);
         var (org, initial) = await ProvisionAsync();
@@ -61,7 +61,7 @@ public sealed class MultiNodeTests(KeygateCluster cluster, ITestOutputHelper out
     }
 
     [Fact(Timeout = 120_000)]
-    public async Task A_failed_login_through_nginx_is_audited_with_the_address_nginx_saw_not_the_one_the_client_claimed()
+    public async Task AFailedLoginThroughNginxIsAuditedWithTheAddressNginxSawNotTheOneTheClientClaimed()
     {
         Assert.SkipUnless(KeygateCluster.CanRun, KeygateCluster.SkipReason);
         using var provider = cluster.Provider(cluster.Nginx.Address);

@@ -32,7 +32,7 @@ public sealed class WebhookTests
     // ---------------------------------------------------------------- delivery
 
     [Fact]
-    public async Task Disable_and_enable_reach_the_org_its_service_provider_and_the_operator_signed()
+    public async Task DisableAndEnableReachTheOrgItsServiceProviderAndTheOperatorSigned()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
         await using var app = NewApp(receiver);
@@ -74,7 +74,7 @@ public sealed class WebhookTests
     }
 
     [Fact]
-    public async Task A_receiver_that_fails_twice_gets_the_event_on_the_third_attempt()
+    public async Task AReceiverThatFailsTwiceGetsTheEventOnTheThirdAttempt()
     {
         await using var receiver = await WebhookReceiver.StartAsync(failFirst: 2);
         await using var app = NewApp();
@@ -101,7 +101,7 @@ public sealed class WebhookTests
     }
 
     [Fact]
-    public async Task A_delivery_gives_up_after_twelve_attempts_and_the_org_audit_says_so()
+    public async Task ADeliveryGivesUpAfterTwelveAttemptsAndTheOrgAuditSaysSo()
     {
         await using var receiver = await WebhookReceiver.StartAsync(failFirst: int.MaxValue);
         await using var app = NewApp();
@@ -126,7 +126,7 @@ public sealed class WebhookTests
     }
 
     [Fact]
-    public async Task Events_whose_deliveries_ended_are_pruned_after_the_retention_and_the_others_kept()
+    public async Task EventsWhoseDeliveriesEndedArePrunedAfterTheRetentionAndTheOthersKept()
     {
         await using var good = await WebhookReceiver.StartAsync();
         await using var failing = await WebhookReceiver.StartAsync(failFirst: int.MaxValue);
@@ -152,7 +152,7 @@ public sealed class WebhookTests
     }
 
     [Fact]
-    public async Task A_retention_under_one_day_is_refused_at_start()
+    public async Task ARetentionUnderOneDayIsRefusedAtStart()
     {
         await using var app = KeygateApp.With(new() { ["Keygate:Webhooks:RetentionDays"] = "0" });
         var e = Assert.ThrowsAny<Exception>(() => app.Services);
@@ -160,7 +160,7 @@ public sealed class WebhookTests
     }
 
     [Fact]
-    public async Task An_event_queued_before_a_restart_is_delivered_after_it()
+    public async Task AnEventQueuedBeforeARestartIsDeliveredAfterIt()
     {
         await using var receiver = await WebhookReceiver.StartAsync(failFirst: int.MaxValue);
         await using var first = NewApp();
@@ -187,7 +187,7 @@ public sealed class WebhookTests
     // ---------------------------------------------------------------- the events
 
     [Fact]
-    public async Task Usage_warning_is_sent_once_when_calls_cross_the_warning_share_of_the_threshold()
+    public async Task UsageWarningIsSentOnceWhenCallsCrossTheWarningShareOfTheThreshold()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
         await using var app = NewApp();
@@ -216,7 +216,7 @@ public sealed class WebhookTests
     }
 
     [Fact]
-    public async Task Subscription_expired_is_sent_once_after_expiresAt_passes_and_again_after_a_renewal()
+    public async Task SubscriptionExpiredIsSentOnceAfterExpiresAtPassesAndAgainAfterARenewal()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
         await using var app = NewApp();
@@ -247,7 +247,7 @@ public sealed class WebhookTests
     // ---------------------------------------------------------------- the address guard
 
     [Fact]
-    public async Task Private_addresses_are_refused_after_resolution_unless_allowed()
+    public async Task PrivateAddressesAreRefusedAfterResolutionUnlessAllowed()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
         await using var app = NewApp(allowPrivate: false);
@@ -271,7 +271,7 @@ public sealed class WebhookTests
     // ---------------------------------------------------------------- PUT webhooks
 
     [Fact]
-    public async Task Put_webhooks_refuses_bad_urls_and_secrets_with_400_and_field_errors()
+    public async Task PutWebhooksRefusesBadUrlsAndSecretsWith400AndFieldErrors()
     {
         await using var app = NewApp();
         var org = await app.CreateOrgAsync(subscribe: false);
@@ -301,7 +301,7 @@ public sealed class WebhookTests
     }
 
     [Fact]
-    public async Task A_service_provider_sets_only_its_own_orgs_and_its_own_webhooks()
+    public async Task AServiceProviderSetsOnlyItsOwnOrgsAndItsOwnWebhooks()
     {
         await using var app = NewApp();
         async Task<(long Id, HttpClient Client)> Reseller(string name)
@@ -329,7 +329,7 @@ public sealed class WebhookTests
     }
 
     [Fact]
-    public async Task A_generated_secret_is_returned_stored_encrypted_and_never_shown_in_the_audit_org_views_or_logs()
+    public async Task AGeneratedSecretIsReturnedStoredEncryptedAndNeverShownInTheAuditOrgViewsOrLogs()
     {
         await using var app = NewApp();
         var org = await app.CreateOrgAsync();
