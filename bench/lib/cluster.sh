@@ -77,7 +77,8 @@ start_node() {
     launch "$name" "$server_dll" --contentRoot "$root/src/Keygate.Server" \
         --Keygate:Database:Provider=Postgres --ConnectionStrings:Keygate="$pg_server;Database=$pg_db" \
         --Keygate:Redis:Configuration="$redis" --Keygate:Redis:Prefix="$redis_prefix" \
-        --Keygate:KnownProxies:0=127.0.0.1 --Keygate:Secrets:KeyEncryptionKey="$kek" "$@"
+        --Keygate:KnownProxies:0=127.0.0.1 --Keygate:Secrets:KeyEncryptionKey="$kek" \
+        --Keygate:Secrets:KeyFile="$work/$name/kek.key" "$@"
     listening "$name" "$pid"
 }
 

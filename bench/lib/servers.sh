@@ -33,18 +33,20 @@ start_keygate() { # NAME DATABASE [extra settings...] : returns once it listens
     local name=$1 db=$2
     shift 2
     launch "$name" "$server_dll" --contentRoot "$root/src/Keygate.Server" \
-        --Keygate:Database:SqlitePath="$db" --Keygate:Secrets:KeyEncryptionKey="$kek" "$@"
+        --Keygate:Database:SqlitePath="$db" --Keygate:Secrets:KeyEncryptionKey="$kek" \
+        --Keygate:Secrets:KeyFile="$work/$name/kek.key" "$@"
     listening "$name" "$pid"
 }
 
 # with_baseline START NAME ARGS... : starts the baseline, and Keygate with START NAME ARGS... while it boots; sets
-# $kg_url, $kg_pid, $base_url, $base_pid and $token (the operator token Keygate printed on its empty database).
+# $kg_url, $kg_pid, $base_url, $base_pid and $token (the operator token Keygate made on its empty database: with
+# stdout not a terminal it is in first-start-credentials.txt beside the KEK file, a folder of the node's own here).
 with_baseline() {
     launch baseline "$baseline_dll" --contentRoot "$root/bench/Keygate.Baseline"
     base_pid=$pid
     "$@"
     kg_url=$url kg_pid=$pid
-    token=$(grep -o -m1 'kgp_[A-Za-z0-9]*' "$work/$2.log")
+    token=$(grep -o -m1 'kgp_[A-Za-z0-9]*' "$work/$2/first-start-credentials.txt")
     listening baseline "$base_pid"
     base_url=$url
 }

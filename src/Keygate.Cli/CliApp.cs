@@ -125,15 +125,30 @@ public sealed class Cli(CliEnvironment env)
         return false;
     }
 
-    /// <summary>A secret from an environment variable, else from a prompt without echo.</summary>
-    public string Secret(string variable, string prompt)
+    /// <summary>
+    /// A secret from an environment variable, else from a prompt without echo. With an <paramref name="option"/>, that
+    /// option may only say "-": read one line from stdin. A value written on the command line stays in the shell's
+    /// history and shows in every process listing, so it is refused (exit 2) with a word on the other ways.
+    /// </summary>
+    public string Secret(string variable, string prompt, string? option = null, string? given = null)
     {
+        var what = prompt.ToLowerInvariant();
+        var stdin = option is null ? "" : $", pass '{option} -' and write it to stdin,";
+        if (given is not null)
+        {
+            if (given != "-")
+                throw new CliException(ExitCodes.Usage, $"{option} takes no {what} on the command line (shell history and process listings would keep it).",
+                    $"Set {variable}{stdin} or leave {option} out at a terminal to be asked without echo.");
+            var line = env.In.ReadLine();
+            if (string.IsNullOrEmpty(line)) throw new CliException(ExitCodes.Usage, $"No {what} on stdin.");
+            return line;
+        }
         if (env.GetVariable(variable) is { Length: > 0 } value) return value;
         if (!env.IsInteractive)
-            throw new CliException(ExitCodes.Usage, $"{prompt} is needed: set {variable}, or run in a terminal to be asked.");
+            throw new CliException(ExitCodes.Usage, $"{prompt} is needed: set {variable}{stdin} or run in a terminal to be asked.");
         env.Error.Write($"{prompt}: ");
         var read = env.ReadSecret is { } reader ? reader() : env.In.ReadLine();
-        if (string.IsNullOrEmpty(read)) throw new CliException(ExitCodes.Usage, $"No {prompt.ToLowerInvariant()} was given.");
+        if (string.IsNullOrEmpty(read)) throw new CliException(ExitCodes.Usage, $"No {what} was given.");
         return read;
     }
 

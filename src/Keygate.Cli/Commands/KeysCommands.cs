@@ -68,10 +68,15 @@ public static class KeysCommands
     private static Command Edit(Cli cli)
     {
         var id = IdArgument();
-        var value = new Option<string>("--value") { Description = "The new value: exactly 12 characters of A-Z, a-z, 0-9", Required = true };
+        var value = new Option<string?>("--value")
+        {
+            Description = "Only '-': read the new value from stdin (a value itself is refused: shell history would keep it)",
+        };
         var yes = Cli.YesOption();
-        var cmd = cli.Command("edit", "Set the Cloud Service key to a value of your choice. The old value stops working at once.",
-            "keygate keys edit 1234 --value NewKey123456", "keygate keys edit 1234 --value NewKey123456 --yes --json");
+        var cmd = cli.Command("edit",
+            "Set the Cloud Service key to a value of your choice (exactly 12 characters of A-Z, a-z, 0-9). The old value stops " +
+            "working at once. The value comes from KEYGATE_NEW_KEY, from stdin with '--value -', or from a prompt without echo.",
+            "keygate keys edit 1234", "pass show keygate/new-key | keygate keys edit 1234 --value - --yes --json");
         cmd.Arguments.Add(id);
         cmd.Options.Add(value);
         cmd.Options.Add(yes);
@@ -79,12 +84,13 @@ public static class KeysCommands
         {
             var output = cli.Output(pr);
             var keyId = pr.GetValue(id);
+            var newValue = cli.Secret("KEYGATE_NEW_KEY", "New key value", "--value", pr.GetValue(value)).Trim();
             var ask = cli.MustAsk(pr.GetValue(yes));
             return await cli.OnSessionAsync(async (c, _) =>
             {
                 if (ask && !cli.Ask($"Change the value of {await DescribeAsync(c, keyId, ct)}? Clients with the old value stop working at once."))
                     return ExitCodes.Other;
-                PrintKey(output, await c.PutAsync($"api/v1/apiKeys/{keyId}", new { keyValue = pr.GetValue(value) }, ct), "Changed");
+                PrintKey(output, await c.PutAsync($"api/v1/apiKeys/{keyId}", new { keyValue = newValue }, ct), "Changed");
                 return ExitCodes.Success;
             });
         });

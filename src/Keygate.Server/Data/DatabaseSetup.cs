@@ -27,8 +27,11 @@ public static class DatabaseSetup
         }
         else
         {
-            var path = Path.GetFullPath(o.Database.SqlitePath, env.ContentRootPath);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var path = SqlitePath(o, env);
+            PrivateFiles.CreateFolder(Path.GetDirectoryName(path)!);
+            // Created empty (a valid empty database) and 0600 before SQLite opens it: SQLite gives its -wal and -shm
+            // files the database file's mode, so none of the three is ever readable by others.
+            if (!File.Exists(path)) PrivateFiles.Open(path, FileMode.CreateNew).Dispose();
             var cs = new SqliteConnectionStringBuilder { DataSource = path, DefaultTimeout = 30, Pooling = true }.ToString();
             services.AddDbContext<SqliteDbContext>(b => b.UseSqlite(cs).AddInterceptors(BusyTimeout));
             services.AddScoped<AppDbContext>(sp => sp.GetRequiredService<SqliteDbContext>());
@@ -48,5 +51,14 @@ public static class DatabaseSetup
             await db.Database.CloseConnectionAsync();
         }
         if (o.Database.MigrateOnStart) await db.Database.MigrateAsync();
+        if (!IsPostgres(o))
+        {
+            // A database made by an older version, or copied in, may be readable by others: it holds password
+            // hashes and encrypted keys. Its -wal and -shm made later take its mode; those there now are fixed too.
+            var path = SqlitePath(o, scope.ServiceProvider.GetRequiredService<IHostEnvironment>());
+            foreach (var suffix in new[] { "", "-wal", "-shm" }) PrivateFiles.Restrict(path + suffix);
+        }
     }
+
+    private static string SqlitePath(KeygateOptions o, IHostEnvironment env) => Path.GetFullPath(o.Database.SqlitePath, env.ContentRootPath);
 }

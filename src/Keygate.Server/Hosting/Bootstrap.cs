@@ -10,9 +10,9 @@ using System.Security.Cryptography;
 namespace Keygate.Hosting;
 
 /// <summary>
-/// First start of an empty database: an operator token (generated and printed once, or taken from
+/// First start of an empty database: an operator token (generated and shown once, or taken from
 /// Keygate:Bootstrap:OperatorToken), and with the demo switch an organization "Acme Corp" ready to try.
-/// Secrets go to the console only, never to the log.
+/// Secrets go to a terminal or a private file (<see cref="FirstStartCredentials"/>), never to the log.
 /// </summary>
 public static class Bootstrap
 {
@@ -24,7 +24,8 @@ public static class Bootstrap
         var o = sp.GetRequiredService<IOptions<KeygateOptions>>().Value;
         var clock = sp.GetRequiredService<TimeProvider>();
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var printed = new List<string>();
+        var keyFolder = Path.GetDirectoryName(KeyVault.KeyFilePath(o, sp.GetRequiredService<IHostEnvironment>()))!;
+        var credentials = new FirstStartCredentials(keyFolder, clock);
 
         if (!await db.ProviderTokens.AnyAsync(t => t.ServiceProviderId == null))
         {
@@ -32,14 +33,16 @@ public static class Bootstrap
             if (token is not null && !ProviderTokens.IsWellFormed(token))
                 throw new InvalidOperationException("Keygate:Bootstrap:OperatorToken is not a well-formed kgp_ token.");
             token ??= ProviderTokens.Generate(ProviderTokens.OperatorPrefix);
+            // Shown or stored before it is committed: a token nobody could see would lock the operator out for good.
+            if (o.Bootstrap.OperatorToken is null) credentials.Reveal("Operator token", $"Operator token (shown once): {token}");
             db.ProviderTokens.Add(new ProviderToken { Hash = ProviderTokens.Hash(token), Name = "bootstrap operator", CreatedAtMs = now });
             await db.SaveChangesAsync();
-            if (o.Bootstrap.OperatorToken is null) printed.Add($"Operator token (shown once): {token}");
         }
 
         if (o.Demo.Enabled && !await db.Organizations.AnyAsync(x => x.Name == "Acme Corp"))
         {
             var password = "Demo-" + RandomNumberGenerator.GetString("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789", 16);
+            credentials.Reveal("Demo org admin", $"Demo org admin: {o.Demo.AdminUsername} / {password}");
             var org = new Organization { Name = "Acme Corp", BaseUrl = o.DefaultBaseUrl, CreatedAtMs = now };
             db.Organizations.Add(org);
             await db.SaveChangesAsync();
@@ -53,10 +56,9 @@ public static class Bootstrap
             var lifecycle = sp.GetRequiredService<KeyLifecycle>();
             var seeded = await lifecycle.SetSubscriptionAsync(new Actor(ActorKind.Operator, 0, o.OperatorName, "demo"), org.Id, true, null);
             if (seeded.Error is { } e) throw new InvalidOperationException($"Demo seeding failed: {e.Code}");
-            printed.Add($"Demo org admin: {o.Demo.AdminUsername} / {password}");
         }
 
-        foreach (var line in printed) Console.WriteLine(line);
+        credentials.Announce();
     }
 
     /// <summary>Where to go once the server listens.</summary>

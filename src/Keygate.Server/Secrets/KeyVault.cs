@@ -103,17 +103,18 @@ public sealed class KeyVault
                 "Keygate:Secrets:KeyEncryptionKey must be configured on PostgreSQL (every node shares it). " +
                 "Generate one with: openssl rand -base64 32");
 
-        var path = Path.GetFullPath(o.Secrets.KeyFile, env.ContentRootPath);
+        var path = KeyFilePath(o, env);
         if (!File.Exists(path))
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            PrivateFiles.CreateFolder(Path.GetDirectoryName(path)!);
             var fresh = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-            var fso = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows()) fso.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            using (var w = new StreamWriter(path, Encoding.ASCII, fso)) w.Write(fresh);
+            using (var w = new StreamWriter(PrivateFiles.Open(path, FileMode.CreateNew), Encoding.ASCII)) w.Write(fresh);
         }
         return new KeyVault(ParseKek(File.ReadAllText(path).Trim()), previous);
     }
+
+    /// <summary>The KEK file; its folder also takes the first-start credentials (<see cref="Bootstrap"/>).</summary>
+    public static string KeyFilePath(KeygateOptions o, IHostEnvironment env) => Path.GetFullPath(o.Secrets.KeyFile, env.ContentRootPath);
 
     private static byte[] ParseKek(string base64)
     {

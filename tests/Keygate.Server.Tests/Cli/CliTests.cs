@@ -43,7 +43,7 @@ public sealed class CliTests(CliServer server) : IClassFixture<CliServer>
         var id = cloud.GetProperty("id").GetInt64().ToString();
 
         // edit
-        var edited = (await cli.RunAsync("keys", "edit", id, "--value", "NewKey123456", "--yes")).Exit(0);
+        var edited = (await cli.RunWithStdinAsync("NewKey123456\n", "keys", "edit", id, "--value", "-", "--yes")).Exit(0);
         Assert.Contains("NewKey123456", edited.Out);
         Assert.Equal("NewKey123456", await App.KeyValueAsync(org));
 
@@ -266,8 +266,8 @@ public sealed class CliTests(CliServer server) : IClassFixture<CliServer>
         var (org, key, cli) = await LoggedInAsync();
         (await cli.RunAsync("keys", "add")).Exit(0);
         (await cli.RunAsync("keys", "add")).Fails(ExitCodes.ConflictOrState, "409 KEY_ALREADY_EXISTS");
-        (await cli.RunAsync("keys", "edit", org.KeyId.ToString(), "--value", key, "--yes")).Fails(ExitCodes.ConflictOrState, "409 KEY_VALUE_UNCHANGED");
-        (await cli.RunAsync("keys", "edit", org.KeyId.ToString(), "--value", "short", "--yes")).Fails(ExitCodes.Usage, "400 INVALID_KEY_VALUE");
+        (await cli.RunWithStdinAsync(key, "keys", "edit", org.KeyId.ToString(), "--value", "-", "--yes")).Fails(ExitCodes.ConflictOrState, "409 KEY_VALUE_UNCHANGED");
+        (await cli.RunWithStdinAsync("short", "keys", "edit", org.KeyId.ToString(), "--value", "-", "--yes")).Fails(ExitCodes.Usage, "400 INVALID_KEY_VALUE");
         Assert.Equal(key, await App.KeyValueAsync(org));
     }
 
@@ -275,7 +275,7 @@ public sealed class CliTests(CliServer server) : IClassFixture<CliServer>
     public async Task BadArgumentsExit2()
     {
         var cli = Cli();
-        (await cli.RunAsync("keys", "edit", "12")).Exit(ExitCodes.Usage);           // --value is required
+        (await cli.RunAsync("keys", "edit", "12")).Exit(ExitCodes.Usage);           // no new value: no KEYGATE_NEW_KEY, no '--value -', no terminal
         (await cli.RunAsync("keys", "list", "--type", "NOPE")).Exit(ExitCodes.Usage);
         (await cli.RunAsync("nonsense")).Exit(ExitCodes.Usage);
         (await cli.RunAsync("keys")).Exit(ExitCodes.Usage);                        // no subcommand

@@ -50,12 +50,15 @@ public sealed class CliHarness(KeygateApp app, Uri url)
     }
 
     /// <summary>Without a terminal (like a script or CI).</summary>
-    public Task<CliResult> RunAsync(params string[] args) => RunCoreAsync(null, args);
+    public Task<CliResult> RunAsync(params string[] args) => RunCoreAsync("", false, args);
 
     /// <summary>As if a person at a terminal typed <paramref name="typed"/> (lines) when asked.</summary>
-    public Task<CliResult> RunAtTerminalAsync(string typed, params string[] args) => RunCoreAsync(typed, args);
+    public Task<CliResult> RunAtTerminalAsync(string typed, params string[] args) => RunCoreAsync(typed, true, args);
 
-    private async Task<CliResult> RunCoreAsync(string? terminalInput, string[] args)
+    /// <summary>Without a terminal, with <paramref name="stdin"/> piped in (like 'printf … | keygate …').</summary>
+    public Task<CliResult> RunWithStdinAsync(string stdin, params string[] args) => RunCoreAsync(stdin, false, args);
+
+    private async Task<CliResult> RunCoreAsync(string input, bool terminal, string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
@@ -63,8 +66,8 @@ public sealed class CliHarness(KeygateApp app, Uri url)
         {
             Out = stdout,
             Error = stderr,
-            In = new StringReader(terminalInput ?? ""),
-            IsInteractive = terminalInput is not null,
+            In = new StringReader(input),
+            IsInteractive = terminal,
             GetVariable = name => name switch
             {
                 _ when Vars.TryGetValue(name, out var v) => v,

@@ -82,8 +82,8 @@ public sealed class NodeProcess : IAsyncDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return 32768; }
     }
 
-    /// <summary>Starts a node and waits until /healthz answers (at most 60 s).</summary>
-    public static async Task<NodeProcess> StartAsync(IDictionary<string, string> environment, int? port = null)
+    /// <summary>Starts a node (with extra command-line <paramref name="arguments"/>) and waits until /healthz answers (at most 60 s).</summary>
+    public static async Task<NodeProcess> StartAsync(IDictionary<string, string> environment, int? port = null, IEnumerable<string>? arguments = null)
     {
         var p = port ?? FreePort();
         var dll = ServerDll;
@@ -97,6 +97,7 @@ public sealed class NodeProcess : IAsyncDisposable
         };
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var a in arguments ?? []) info.ArgumentList.Add(a);
         foreach (var (k, v) in environment) info.Environment[k] = v;
         var process = Process.Start(info)!;
         var node = new NodeProcess(process, p);
