@@ -58,9 +58,12 @@ public sealed class ApiClient : IDisposable
     public Task<ApiResponse> DeleteAsync(string path, CancellationToken ct) => SendAsync(HttpMethod.Delete, path, null, ct);
 
     /// <summary>Sends the request; a 429 is retried once after its Retry-After (at most <see cref="MaxRetryWait"/>).</summary>
-    public async Task<ApiResponse> SendAsync(HttpMethod method, string path, object? body, CancellationToken ct)
+    public Task<ApiResponse> SendAsync(HttpMethod method, string path, object? body, CancellationToken ct) =>
+        SendJsonAsync(method, path, body is null ? null : JsonSerializer.Serialize(body, JsonOptions), ct);
+
+    /// <summary>As <see cref="SendAsync"/>, with a JSON body given as text (sent as it is).</summary>
+    public async Task<ApiResponse> SendJsonAsync(HttpMethod method, string path, string? json, CancellationToken ct)
     {
-        var json = body is null ? null : JsonSerializer.Serialize(body, JsonOptions);
         var (response, text) = await SendOnceAsync(method, path, json, ct);
         var retried = false;
         if (response.StatusCode == HttpStatusCode.TooManyRequests && RetryAfter(response, text) is { } wait && wait <= MaxRetryWait)

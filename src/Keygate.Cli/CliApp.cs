@@ -50,6 +50,7 @@ public static class CliApp
         foreach (var c in LoginCommands.Create(cli)) root.Subcommands.Add(c);
         root.Subcommands.Add(KeysCommands.Create(cli));
         root.Subcommands.Add(UsageCommand.Create(cli));
+        root.Subcommands.Add(CallCommand.Create(cli));
         root.Subcommands.Add(ProviderCommands.Create(cli));
         root.Subcommands.Add(CompletionCommand.Create(cli));
 
