@@ -4,21 +4,34 @@ using Microsoft.Extensions.Options;
 namespace Keygate.Kernel;
 
 /// <summary>
-/// Reads JSON request bodies by hand so that every bad input gets a precise answer: 415 for another
-/// content type, 413 over the size limit, 400 INVALID_INPUT_ARGUMENT for malformed JSON, wrong types,
-/// invalid Unicode or (on Keygate's own routes) unknown fields.
+/// The one reader of JSON request bodies, so that every bad input gets a precise answer and never a 5xx: 415 for
+/// another content type, 413 over the size limit, 400 INVALID_INPUT_ARGUMENT for malformed JSON, nesting deeper
+/// than <see cref="MaxDepth"/>, a field named twice, text that is not valid Unicode (a lone surrogate escape, bytes
+/// that are not UTF-8) or holds U+0000, wrong types, numbers that do not fit, and (on Keygate's own routes) unknown
+/// fields. Every body is checked whole before a handler sees it, so a handler may read any string of it safely.
 /// </summary>
+/// <remarks>
+/// A field named twice is refused on every surface, the legacy one included: JSON leaves the meaning open (one
+/// parser takes the first, another the last), and a key manager must not act on a body that a proxy or a log
+/// reads differently. No public SDK sends one; unknown fields stay ignored on the legacy routes (contract A2).
+/// U+0000 is refused because PostgreSQL text cannot hold it and no field of ours means it.
+/// </remarks>
 public static class JsonBody
 {
+    public const int MaxDepth = 32;
+
     /// <summary>Keygate's own routes refuse fields they do not know (contract B).</summary>
     public static readonly JsonSerializerOptions Strict = new(JsonSerializerDefaults.Web)
     {
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
         RespectNullableAnnotations = true,
         RespectRequiredConstructorParameters = true,
-        MaxDepth = 32,
+        AllowDuplicateProperties = false,
+        MaxDepth = MaxDepth,
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(allowIntegerValues: false) },
     };
+
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxDepth, AllowDuplicateProperties = false };
 
     public static bool IsJson(string? contentType) =>
         contentType is not null && (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
@@ -44,14 +57,20 @@ public static class JsonBody
         return buffer.Length == 0 ? (byte[]?)null : buffer.ToArray();
     }
 
-    /// <summary>Parses a JSON document; used by the legacy routes, which inspect fields themselves.</summary>
-    public static async Task<Result<JsonDocument?>> ReadDocumentAsync(HttpRequest request)
+    /// <summary>
+    /// The body as a checked JSON object, or null when there is none; used by the legacy routes, which inspect
+    /// fields themselves (and ignore unknown ones). A body that is present must be an object.
+    /// </summary>
+    public static async Task<Result<JsonDocument?>> ReadObjectAsync(HttpRequest request)
     {
         var bytes = await ReadBytesAsync(request);
         if (bytes.Error is { } e) return e;
         if (bytes.Value is null) return (JsonDocument?)null;
-        try { return JsonDocument.Parse(bytes.Value, new JsonDocumentOptions { MaxDepth = 32 }); }
-        catch (JsonException) { return KeygateError.Invalid("The request body is not valid JSON."); }
+        var doc = Parse(bytes.Value);
+        if (doc.Error is { } invalid) return invalid;
+        if (doc.Value!.RootElement.ValueKind == JsonValueKind.Object) return doc.Value;
+        doc.Value.Dispose();
+        return KeygateError.Invalid("The request body must be a JSON object.");
     }
 
     /// <summary>Deserialises a typed request strictly; a missing body is a 400.</summary>
@@ -60,9 +79,12 @@ public static class JsonBody
         var bytes = await ReadBytesAsync(request);
         if (bytes.Error is { } e) return e;
         if (bytes.Value is null) return KeygateError.Invalid("A JSON request body is required.");
+        var doc = Parse(bytes.Value);
+        if (doc.Error is { } invalid) return invalid;
+        using var json = doc.Value!;
         try
         {
-            var value = JsonSerializer.Deserialize<T>(bytes.Value, Strict);
+            var value = json.Deserialize<T>(Strict);
             return value is null ? KeygateError.Invalid("The request body must be a JSON object.") : value;
         }
         catch (JsonException ex)
@@ -71,11 +93,53 @@ public static class JsonBody
             var message = Describe(ex);
             return KeygateError.Invalid(message, new Dictionary<string, string[]> { [field] = [message] });
         }
-        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException)
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or OverflowException)
         {
-            return KeygateError.Invalid("The request body contains a value that cannot be read (for example invalid Unicode).");
+            return KeygateError.Invalid("The request body contains a value that cannot be read.");
         }
     }
+
+    /// <summary>Parses and checks the whole document: every name and string must decode, none may hold U+0000.</summary>
+    private static Result<JsonDocument> Parse(byte[] bytes)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(bytes, DocumentOptions);
+        }
+        catch (JsonException ex)
+        {
+            return KeygateError.Invalid(ex.Message.StartsWith("Duplicate", StringComparison.Ordinal)
+                ? "A field appears more than once." : "The request body is not valid JSON.");
+        }
+        catch (InvalidOperationException)
+        {
+            // Comparing names for duplicates decodes them, which fails on invalid Unicode.
+            return KeygateError.Invalid(InvalidText);
+        }
+        try
+        {
+            if (HoldsNul(doc.RootElement)) throw new InvalidOperationException();
+            return doc;
+        }
+        catch (InvalidOperationException)
+        {
+            doc.Dispose();
+            return KeygateError.Invalid(InvalidText);
+        }
+    }
+
+    private const string InvalidText = "The request body contains text that is not valid Unicode, or U+0000.";
+
+    /// <summary>Decodes every name and string (throwing InvalidOperationException where one is not valid Unicode).</summary>
+    private static bool HoldsNul(JsonElement e) => e.ValueKind switch
+    {
+        // The depth is bounded by MaxDepth, so the recursion is too.
+        JsonValueKind.Object => e.EnumerateObject().Any(p => p.Name.Contains('\0') || HoldsNul(p.Value)),
+        JsonValueKind.Array => e.EnumerateArray().Any(HoldsNul),
+        JsonValueKind.String => e.GetString()!.Contains('\0'),
+        _ => false,
+    };
 
     // The framework's messages name CLR types; clients get a sentence about their JSON instead.
     private static string Describe(JsonException ex) => ex.Message switch

@@ -24,8 +24,8 @@ public static class LegacyAuthApi
     {
         legacy.MapPost("/api/v1/auth", Login);
         legacy.MapGet("/api/v1/auth", () => TypedResults.Ok(LoginResponse.Admin)).AddEndpointFilter<LegacySessionFilter>();
-        legacy.MapDelete("/api/v1/auth", Logout);
-        legacy.MapDelete("/auth", Logout); // one public SDK drops the /api/v1 prefix
+        legacy.MapDelete("/api/v1/auth", Logout).AddEndpointFilter<NoFieldsBodyFilter>();
+        legacy.MapDelete("/auth", Logout).AddEndpointFilter<NoFieldsBodyFilter>(); // one public SDK drops the /api/v1 prefix
     }
 
     private sealed record LoginInput(string ApiKey, string Username, string Password, string Timestamp);
@@ -44,7 +44,7 @@ public static class LegacyAuthApi
         SessionStore sessions, AuditWriter auditWriter, TimeProvider clock)
     {
         // 1. A JSON object with the four fields, of the right types.
-        var doc = await JsonBody.ReadDocumentAsync(http.Request);
+        var doc = await JsonBody.ReadObjectAsync(http.Request);
         if (doc.Error is { } bodyError) return ErrorResponses.Legacy(bodyError);
         using var json = doc.Value;
         if (Parse(json) is not { } input)
@@ -114,7 +114,8 @@ public static class LegacyAuthApi
 
     private static LoginInput? Parse(JsonDocument? json)
     {
-        if (json?.RootElement is not { ValueKind: JsonValueKind.Object } root) return null;
+        // JsonBody checked the whole document, so reading any string of it is safe.
+        if (json?.RootElement is not { } root) return null;
         string? Str(string name) =>
             root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
         var timestamp = root.TryGetProperty("timestamp", out var t) ? t.ValueKind switch
@@ -125,7 +126,7 @@ public static class LegacyAuthApi
         } : null;
         var (apiKey, username, password) = (Str("apiKey"), Str("username"), Str("password"));
         if (apiKey is null || username is null || password is null || timestamp is null) return null;
-        if (timestamp.Length is < 6 or > 19 || !timestamp.All(char.IsAsciiDigit)) return null;
+        if (timestamp.Length is < 6 or > 19 || !timestamp.All(char.IsAsciiDigit) || !long.TryParse(timestamp, out _)) return null;
         if (username.Length > 256 || password.Length > 1024 || apiKey.Length > 64) return null;
         return new LoginInput(apiKey, username, password, timestamp);
     }
@@ -173,6 +174,22 @@ public sealed class LegacyRequestFilter : IEndpointFilter
         var r = ctx.HttpContext.Request;
         if (JsonBody.HasBody(r) && !JsonBody.IsJson(r.ContentType))
             return ErrorResponses.Legacy(KeygateError.UnsupportedMediaType);
+        return await next(ctx);
+    }
+}
+
+/// <summary>
+/// Routes that take no fields still read a body when one is sent: a malformed one is a 400 (as on the routes with
+/// fields) rather than a change made anyway. Any JSON object passes; its fields are ignored (compatibility, A2).
+/// Mapped on the route, so it runs after the session check and the rate limit, like the body checks of the others.
+/// </summary>
+public sealed class NoFieldsBodyFilter : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next)
+    {
+        var body = await JsonBody.ReadObjectAsync(ctx.HttpContext.Request);
+        if (body.Error is { } e) return ErrorResponses.Legacy(e);
+        body.Value?.Dispose();
         return await next(ctx);
     }
 }

@@ -35,12 +35,12 @@ public static class LegacyKeysApi
         api.MapGet("/apiKeys", List);
         api.MapPost("/apiKeys", Add);
         api.MapPut("/apiKeys/{id}", Edit);
-        api.MapPost("/apiKeys/{id}/regenerate", Regenerate);
-        api.MapDelete("/apiKeys/{id}", Delete);
+        api.MapPost("/apiKeys/{id}/regenerate", Regenerate).AddEndpointFilter<NoFieldsBodyFilter>();
+        api.MapDelete("/apiKeys/{id}", Delete).AddEndpointFilter<NoFieldsBodyFilter>();
         // Keygate applies changes at once; the public scripts still call activate after a change.
         api.MapGet("/ecAdminActivateStatus", () => TypedResults.Ok(ActivationStatus.Cleared));
-        api.MapPut("/ecAdminActivateStatus/activate", () => TypedResults.Ok(ActivationStatus.Cleared));
-        api.MapPut("/ecAdminActivateStatus/forcedActivate", () => TypedResults.Ok(ActivationStatus.Cleared));
+        api.MapPut("/ecAdminActivateStatus/activate", () => TypedResults.Ok(ActivationStatus.Cleared)).AddEndpointFilter<NoFieldsBodyFilter>();
+        api.MapPut("/ecAdminActivateStatus/forcedActivate", () => TypedResults.Ok(ActivationStatus.Cleared)).AddEndpointFilter<NoFieldsBodyFilter>();
     }
 
     private static Results<Ok<LegacyKey[]>, JsonHttpResult<LegacyError>> List(string? keyType, LegacyCaller caller, TimeProvider clock)
@@ -61,13 +61,12 @@ public static class LegacyKeysApi
     private static async Task<Results<Created<LegacyKey>, JsonHttpResult<LegacyError>>> Add(
         HttpContext http, LegacyCaller caller, KeyLifecycle lifecycle, TimeProvider clock)
     {
-        var doc = await JsonBody.ReadDocumentAsync(http.Request);
+        var doc = await JsonBody.ReadObjectAsync(http.Request);
         if (doc.Error is { } e) return ErrorResponses.Legacy(e);
         using var json = doc.Value;
         var type = KeyType.CLOUD_SERVICE;
         if (json is not null)
         {
-            if (json.RootElement.ValueKind != JsonValueKind.Object) return ErrorResponses.Legacy(KeygateError.Invalid("The body must be a JSON object."));
             if (json.RootElement.TryGetProperty("keyType", out var t) && t.ValueKind != JsonValueKind.Null)
             {
                 KeyType? parsed = t.ValueKind != JsonValueKind.String ? null : t.GetString() switch
@@ -87,11 +86,9 @@ public static class LegacyKeysApi
     private static async Task<Results<Ok<LegacyKey>, JsonHttpResult<LegacyError>>> Edit(
         string id, HttpContext http, LegacyCaller caller, KeyLifecycle lifecycle, TimeProvider clock)
     {
-        var doc = await JsonBody.ReadDocumentAsync(http.Request);
+        var doc = await JsonBody.ReadObjectAsync(http.Request);
         if (doc.Error is { } e) return ErrorResponses.Legacy(e);
         using var json = doc.Value;
-        if (json is not null && json.RootElement.ValueKind != JsonValueKind.Object)
-            return ErrorResponses.Legacy(KeygateError.Invalid("The body must be a JSON object."));
         // A missing or non-string value is refused by the lifecycle as INVALID_KEY_VALUE, in the contract's order.
         string? value = json is not null && json.RootElement.TryGetProperty("keyValue", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
         if (!long.TryParse(id, out var keyId)) return ErrorResponses.Legacy(KeygateError.NotFound);
@@ -102,9 +99,6 @@ public static class LegacyKeysApi
     private static async Task<Results<Ok<LegacyKey>, JsonHttpResult<LegacyError>>> Regenerate(
         string id, HttpContext http, LegacyCaller caller, KeyLifecycle lifecycle, TimeProvider clock)
     {
-        var doc = await JsonBody.ReadDocumentAsync(http.Request);
-        if (doc.Error is { } e) return ErrorResponses.Legacy(e);
-        doc.Value?.Dispose();
         if (!long.TryParse(id, out var keyId)) return ErrorResponses.Legacy(KeygateError.NotFound);
         var result = await lifecycle.RegenerateAsync(caller.Actor(http), caller.Org.OrgId, keyId);
         return result.Error is { } err ? ErrorResponses.Legacy(err) : TypedResults.Ok(Render(result.Value!, caller, clock));

@@ -12,6 +12,8 @@ public static class OrganizationSearch
     {
         var query = db.Organizations.AsNoTracking();
         if (actor.Kind != ActorKind.Operator) query = query.Where(o => o.ServiceProviderId == actor.ServiceProviderId);
+        // No name holds a control character (Names), and PostgreSQL refuses U+0000 in a query: such a search finds nothing.
+        if (search is not null && search.Any(char.IsControl)) return [];
         if (!string.IsNullOrWhiteSpace(search))
         {
             var s = search.Trim().ToUpperInvariant();

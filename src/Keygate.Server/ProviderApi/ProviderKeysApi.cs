@@ -4,6 +4,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Keygate.ProviderApi;
 
+/// <summary>The body of a request that takes none: only <c>{}</c>.</summary>
+public sealed record NoFields;
+
 /// <summary>Disable and enable an org's key from the provider side; repeating either is a no-op 200.</summary>
 public static class ProviderKeysApi
 {
@@ -29,11 +32,9 @@ public static class ProviderKeysApi
     {
         if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, http.RequestAborted) is not { } org || !long.TryParse(keyId, out var id))
             return ProviderApi.NotFound;
-        if (JsonBody.HasBody(http.Request))
-        {
-            var body = await JsonBody.ReadBytesAsync(http.Request);
-            if (body.Error is { } e) return ErrorResponses.Problem(e);
-        }
+        // The body is optional; when sent it must be an empty object like any other request of ours.
+        if (JsonBody.HasBody(http.Request) && (await JsonBody.ReadAsync<NoFields>(http.Request)).Error is { } e)
+            return ErrorResponses.Problem(e);
         return Render(await lifecycle.EnableAsync(caller.Actor, org.OrgId, id), org, clock);
     }
 
