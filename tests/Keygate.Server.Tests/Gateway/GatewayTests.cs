@@ -53,4 +53,135 @@ public sealed class GatewayTests
         direct.DefaultRequestHeaders.Add("X-Keygate-Org-Id", "1");
         Assert.Equal(HttpStatusCode.Unauthorized, (await direct.GetAsync("/api/v1/ecgroup")).StatusCode);
     }
+
+    [Theory]
+    [InlineData("regenerate")]
+    [InlineData("disable")]
+    [InlineData("expiry")]
+    [InlineData("logout")]
+    public async Task AChangeStopsTheNextForwardedCall(string change)
+    {
+        await using var g = await GatewayHost.StartAsync();
+        var org = await g.App.CreateOrgAsync();
+        var provider = g.App.Provider();
+        if (change == "regenerate")
+            await (await provider.PatchAsync($"/provider/v1/organizations/{org.Id}", Scenario.Json(new { endSessionsOnKeyChange = true }))).AssertOk();
+        var c = await g.App.SessionAsync(org);
+        await (await c.GetAsync("/api/v1/ecgroup")).AssertOk();
+
+        switch (change)
+        {
+            case "regenerate": await (await c.PostAsync($"/api/v1/apiKeys/{org.KeyId}/regenerate", null)).AssertOk(); break;
+            case "disable":
+                await (await provider.PostAsync($"/provider/v1/organizations/{org.Id}/apiKeys/{org.KeyId}/disable",
+                    Scenario.Json(new { reason = "OTHER", note = "gateway test" }))).AssertOk();
+                break;
+            case "expiry": g.App.Clock.Advance(TimeSpan.FromMinutes(31)); break;
+            case "logout": Assert.Equal(HttpStatusCode.NoContent, (await c.DeleteAsync("/api/v1/auth")).StatusCode); break;
+        }
+        var forwarded = g.Upstream.ApiCalls;
+        var refused = await c.GetAsync("/api/v1/ecgroup");
+        if (change == "disable") await refused.AssertError(HttpStatusCode.Forbidden, "API_KEY_DISABLED");
+        else await refused.AssertError(HttpStatusCode.Unauthorized, "SESSION_NOT_VALID");
+        Assert.Equal(forwarded, g.Upstream.ApiCalls);
+    }
+
+    [Fact]
+    public async Task TheThresholdCountsForwardedCallsExactlyUnderParallelLoad()
+    {
+        const int threshold = 25, sent = 40;
+        await using var g = await GatewayHost.StartAsync();
+        var org = await g.App.CreateOrgAsync();
+        var c = await g.App.SessionAsync(org);
+        await (await g.App.Provider().PutAsync($"/provider/v1/organizations/{org.Id}/limits", Scenario.Json(new
+        {
+            callThreshold = new { calls = threshold, windowSeconds = 86400 },
+            rates = new
+            {
+                light = new { perSecond = 100_000, perHour = 10_000_000 },
+                medium = new { perSecond = 100_000, perHour = 10_000_000 },
+                heavy = new { perMinute = 100_000, perHour = 10_000_000 },
+            },
+        }))).AssertOk();
+        var before = g.Upstream.ApiCalls;
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, sent).Select(_ => c.GetAsync("/api/v1/ecgroup")));
+        Assert.Equal(threshold, answers.Count(a => a.StatusCode == HttpStatusCode.OK));
+        foreach (var refused in answers.Where(a => a.StatusCode != HttpStatusCode.OK))
+            await refused.AssertError(HttpStatusCode.Forbidden, "API_KEY_DISABLED");
+        Assert.Equal(threshold, g.Upstream.ApiCalls - before);
+    }
+
+    [Fact]
+    public async Task AnUnreachableUpstreamIs502AndASilentOneIs504()
+    {
+        await using (var down = await GatewayHost.StartAsync(upstreamUrl: "http://127.0.0.1:1"))
+        {
+            var c = await down.App.SessionAsync(await down.App.CreateOrgAsync());
+            await (await c.GetAsync("/api/v1/ecgroup")).AssertError(HttpStatusCode.BadGateway, "UPSTREAM_UNAVAILABLE");
+        }
+        await using var slow = await GatewayHost.StartAsync(new() { ["Keygate:Gateway:TimeoutSeconds"] = "1" });
+        var s = await slow.App.SessionAsync(await slow.App.CreateOrgAsync());
+        var answer = await s.GetAsync("/api/v1/_diag/slow?ms=10000");
+        await answer.AssertError(HttpStatusCode.GatewayTimeout, "UPSTREAM_TIMEOUT");
+        Assert.True(answer.Headers.Contains("X-RateLimit-Remaining"));
+    }
+
+    [Fact]
+    public async Task MeteredAnswersCarryTheRateWindowWithTheFewestCallsLeftAndA429Too()
+    {
+        await using var g = await GatewayHost.StartAsync();
+        var org = await g.App.CreateOrgAsync(defaultLimits: true);
+        var c = await g.App.SessionAsync(org);
+        // Light calls: 2 a second and 1000 an hour, so the second's window is the one reported.
+        static (string, string) Rate(HttpResponseMessage r) =>
+            (r.Headers.GetValues("X-RateLimit-Limit").Single(), r.Headers.GetValues("X-RateLimit-Remaining").Single());
+        var first = await c.GetAsync("/api/v1/ecgroup");
+        await first.AssertOk();
+        Assert.Equal(("2", "1"), Rate(first));
+        Assert.Equal("1", first.Headers.GetValues("X-RateLimit-Reset").Single()); // the fake clock stands still within its second
+        var own = await c.GetAsync("/api/v1/apiKeys");
+        await own.AssertOk();
+        Assert.Equal(("2", "0"), Rate(own));
+        var limited = await c.GetAsync("/api/v1/ecgroup");
+        await limited.AssertError(HttpStatusCode.TooManyRequests, "RATE_LIMIT_EXCEEDED");
+        Assert.Equal(("2", "0"), Rate(limited));
+        Assert.True(limited.Headers.Contains("Retry-After"));
+    }
+
+    [Fact]
+    public async Task CrossSiteRequestsAndPathsWithNoRouteAreRefusedBeforeForwarding()
+    {
+        await using var g = await GatewayHost.StartAsync(new() { ["Keygate:Gateway:Routes:api:Match:Path"] = "/api/v1/ecgroup/{**rest}" });
+        var c = await g.App.SessionAsync(await g.App.CreateOrgAsync());
+        await (await c.GetAsync("/api/v1/ecgroup/lite")).AssertOk();
+        var forwarded = g.Upstream.ApiCalls;
+
+        var crossSite = new HttpRequestMessage(HttpMethod.Get, "/api/v1/ecgroup/lite");
+        crossSite.Headers.Add("Sec-Fetch-Site", "cross-site");
+        await (await c.SendAsync(crossSite)).AssertError(HttpStatusCode.Forbidden, "ACCESS_DENIED");
+        await (await c.GetAsync("/api/v1/location")).AssertError(HttpStatusCode.NotFound, "RESOURCE_NOT_FOUND");
+        await (await g.App.Client().GetAsync("/api/v1/location")).AssertError(HttpStatusCode.Unauthorized, "SESSION_NOT_VALID");
+        Assert.Equal(forwarded, g.Upstream.ApiCalls);
+    }
+
+    [Fact]
+    public async Task ARotatedSigningKeyIsPublishedBesideTheOldOneAndTheUpstreamKeepsAccepting()
+    {
+        await using var g = await GatewayHost.StartAsync();
+        var c = await g.App.SessionAsync(await g.App.CreateOrgAsync());
+        await (await c.GetAsync("/api/v1/ecgroup")).AssertOk();
+        var client = g.App.Client();
+        var before = (await (await client.GetAsync("/.well-known/jwks.json")).AssertOk()).GetProperty("keys")[0].GetProperty("kid").GetString();
+
+        var kid = (await (await g.App.Provider().PostAsync("/provider/v1/signingKeys/rotate", null)).AssertOk()).GetProperty("kid").GetString();
+        Assert.NotEqual(before, kid);
+        var kids = (await (await client.GetAsync("/.well-known/jwks.json")).AssertOk()).GetProperty("keys").EnumerateArray()
+            .Select(k => k.GetProperty("kid").GetString()).ToList();
+        Assert.Equal([kid, before], kids);
+
+        await (await c.GetAsync("/api/v1/ecgroup")).AssertOk();
+        var seen = await LastRequestAsync(g.Upstream);
+        Assert.True(seen.GetProperty("authenticated").GetBoolean());
+    }
 }
