@@ -24,6 +24,7 @@ public static class GatewaySetup
     {
         app.MapGet("/.well-known/jwks.json", async (SigningKeyRing ring, HttpContext http) =>
             TypedResults.Text(await ring.JwksAsync(http.RequestAborted), "application/json")).WithTags("Gateway");
+        app.MapForwardAuth();
 
         // Keygate's own /api/v1 routes are literal and so win over a route's catch-all; YARP's routes win over the
         // fallback below, whose order puts it last.

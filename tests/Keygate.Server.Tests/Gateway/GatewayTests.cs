@@ -184,4 +184,34 @@ public sealed class GatewayTests
         var seen = await LastRequestAsync(g.Upstream);
         Assert.True(seen.GetProperty("authenticated").GetBoolean());
     }
+
+    [Fact]
+    public async Task ForwardAuthAnswersTheTokenHeadersForTheOriginalRequestAndCountsIt()
+    {
+        await using var g = await GatewayHost.StartAsync();
+        var org = await g.App.CreateOrgAsync(defaultLimits: true);
+        var c = await g.App.SessionAsync(org);
+        HttpRequestMessage Ask(string method)
+        {
+            var ask = new HttpRequestMessage(HttpMethod.Get, "/gateway/v1/authorize");
+            ask.Headers.Add("X-Original-Method", method);
+            ask.Headers.Add("X-Original-URI", "/api/v1/ecgroup?page=1");
+            return ask;
+        }
+
+        var allowed = await c.SendAsync(Ask("GET"));
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.Equal(org.Id.ToString(), allowed.Headers.GetValues("X-Keygate-Org-Id").Single());
+        Assert.Equal("1", allowed.Headers.GetValues("X-RateLimit-Remaining").Single());
+        // The proxy passes the token on, and the upstream trusts it.
+        using var upstream = g.Upstream.Client();
+        upstream.DefaultRequestHeaders.Authorization = System.Net.Http.Headers.AuthenticationHeaderValue.Parse(allowed.Headers.GetValues("Authorization").Single());
+        await (await upstream.GetAsync("/api/v1/ecgroup")).AssertOk();
+
+        // Counted like a forwarded call: the second light call of the second is the last one.
+        Assert.Equal(HttpStatusCode.OK, (await c.SendAsync(Ask("GET"))).StatusCode);
+        await (await c.SendAsync(Ask("GET"))).AssertError(HttpStatusCode.TooManyRequests, "RATE_LIMIT_EXCEEDED");
+        Assert.Equal(HttpStatusCode.NoContent, (await c.DeleteAsync("/api/v1/auth")).StatusCode);
+        await (await c.SendAsync(Ask("POST"))).AssertError(HttpStatusCode.Unauthorized, "SESSION_NOT_VALID");
+    }
 }
