@@ -1,6 +1,7 @@
 using Keygate.Audit;
 using Keygate.Cluster;
 using Keygate.Data;
+using Keygate.Gateway;
 using Keygate.Hosting;
 using Keygate.Kernel;
 using Keygate.Keys;
@@ -48,6 +49,7 @@ builder.Services.AddKeygateErrors();
 builder.Services.AddKeygateWebhooks();
 builder.Services.AddKeygateCluster(keygate);
 builder.Services.AddKeygateMetering(keygate);
+builder.Services.AddKeygateGateway(builder.Configuration);
 builder.Services.AddOpenApi();
 builder.Services.AddPortal(keygate);
 builder.Services.ConfigureHttpJsonOptions(o =>
@@ -79,6 +81,7 @@ legacy.MapLegacyAuth();
 legacy.MapLegacyKeys();
 legacy.MapLegacyUsage();
 app.MapProviderApi();
+app.MapKeygateGateway();
 app.MapRazorPages();
 
 Bootstrap.PrintWelcome(app);

@@ -11,8 +11,8 @@ namespace Keygate.Tests;
 public sealed class ArchitectureTests
 {
     public static readonly string[] Kernel = ["Kernel", "Data", "Secrets"];
-    public static readonly string[] Features = ["Accounts", "Audit", "Cluster", "Keys", "Metering", "Organizations", "Sessions", "Webhooks"];
-    public static readonly string[] Surfaces = ["LegacyApi", "ProviderApi", "Portal", "Sandbox", "Ops"];
+    public static readonly string[] Features = ["Accounts", "Audit", "Cluster", "Identity", "Keys", "Metering", "Organizations", "Sessions", "Webhooks"];
+    public static readonly string[] Surfaces = ["LegacyApi", "ProviderApi", "Portal", "Sandbox", "Ops", "Gateway"];
     /// <summary>The composition root (Program and start-up seeding) may use anything; nothing uses it.</summary>
     public static readonly string[] Top = ["Hosting"];
 

@@ -25,6 +25,7 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<ClusterState> ClusterStates => Set<ClusterState>();
+    public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -136,6 +137,12 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
             e.Property(x => x.Id).ValueGeneratedNever();
             e.Property(x => x.RedisRunId).HasMaxLength(64);
             e.HasData(new ClusterState { Id = 1, Epoch = 1 });
+        });
+
+        b.Entity<SigningKey>(e =>
+        {
+            e.HasIndex(x => x.Kid).IsUnique();
+            e.Property(x => x.Kid).HasMaxLength(64);
         });
 
         b.Entity<ProviderToken>(e =>

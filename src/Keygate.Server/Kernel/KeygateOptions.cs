@@ -26,6 +26,27 @@ public sealed class KeygateOptions
     public SandboxOptions Sandbox { get; set; } = new();
     public WebhookOptions Webhooks { get; set; } = new();
     public RedisOptions Redis { get; set; } = new();
+    public GatewayOptions Gateway { get; set; } = new();
+}
+
+/// <summary>
+/// The gateway's own settings (contract A7). Its routes and clusters sit beside them, under Keygate:Gateway:Routes and
+/// Keygate:Gateway:Clusters, in the reverse proxy's (YARP's) own schema.
+/// </summary>
+public sealed class GatewayOptions
+{
+    /// <summary>How long the upstream may stay silent (no answer, no bytes) before the call gets 504 UPSTREAM_TIMEOUT.</summary>
+    public int TimeoutSeconds { get; set; } = 60;
+    /// <summary>Largest request body forwarded; larger ones get 413 REQUEST_TOO_LARGE.</summary>
+    public long MaxRequestBytes { get; set; } = 10 * 1024 * 1024;
+    /// <summary>The identity token's "iss"; by default the origin of <see cref="KeygateOptions.DefaultBaseUrl"/>.</summary>
+    public string? Issuer { get; set; }
+    /// <summary>The identity token's "aud".</summary>
+    public string Audience { get; set; } = "keygate-upstream";
+
+    public string IssuerOf(KeygateOptions o) =>
+        !string.IsNullOrWhiteSpace(Issuer) ? Issuer
+        : Uri.TryCreate(o.DefaultBaseUrl, UriKind.Absolute, out var u) ? u.GetLeftPart(UriPartial.Authority) : "keygate";
 }
 
 public sealed class DatabaseOptions

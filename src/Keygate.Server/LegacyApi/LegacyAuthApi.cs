@@ -150,17 +150,19 @@ public static class LegacyAuthApi
 /// <summary>Requires a working legacy session; answers {code,message} otherwise.</summary>
 public sealed class LegacySessionFilter(SessionGate gate, LegacyCaller caller) : IEndpointFilter
 {
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next) =>
-        await gate.CheckAsync(ctx.HttpContext, caller) is { } refusal ? ErrorResponses.Legacy(refusal, ctx.HttpContext) : await next(ctx);
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next)
+    {
+        var refusal = await gate.CheckAsync(ctx.HttpContext, caller);
+        caller.Rate.WriteTo(ctx.HttpContext.Response);
+        return refusal is not null ? ErrorResponses.Legacy(refusal, ctx.HttpContext) : await next(ctx);
+    }
 }
 
 /// <summary>Cross-site protection on every legacy route (contract A2): no CORS, and no cross-site requests.</summary>
 public sealed class CrossSiteFilter : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next) =>
-        string.Equals(ctx.HttpContext.Request.Headers["Sec-Fetch-Site"], "cross-site", StringComparison.OrdinalIgnoreCase)
-            ? ErrorResponses.Legacy(403, "ACCESS_DENIED", "Cross-site requests are refused.")
-            : await next(ctx);
+        CrossSite.RefusalOf(ctx.HttpContext.Request) is { } refusal ? ErrorResponses.Legacy(refusal) : await next(ctx);
 }
 
 /// <summary>

@@ -41,18 +41,30 @@ public sealed class Meter
         }
 
         public readonly int RetryAfter(long now, long length) => (int)Math.Max(1, (Start + length - now + 999) / 1000);
+
+        /// <summary>What X-RateLimit-* say of this window with <paramref name="limit"/> (contract A5).</summary>
+        public readonly RateWindow Report(long now, long length, int limit) =>
+            new(limit, Math.Max(0, limit - Count), RetryAfter(now, length));
     }
 
     /// <summary>A weight's two rate windows: their slots, the short one's length, the limits and its unit.</summary>
     public readonly record struct Rate(int FastSlot, int SlowSlot, long FastLength, int FastLimit, int SlowLimit, string Unit)
     {
-        public MeterDecision FastLimited(long now) => Limited(now, FastLength, $"{FastLimit}/{Unit}");
-        public MeterDecision SlowLimited(long now) => Limited(now, Hour, $"{SlowLimit}/HOUR");
+        public MeterDecision FastLimited(long now) => Limited(now, FastLength, $"{FastLimit}/{Unit}", FastLimit);
+        public MeterDecision SlowLimited(long now) => Limited(now, Hour, $"{SlowLimit}/HOUR", SlowLimit);
+
+        /// <summary>The window to report for an accepted call that made the short and hour windows' counts these.</summary>
+        public RateWindow Report(long now, long fastCount, long slowCount) => RateWindow.Fewest(
+            new Window { Start = Window.StartOf(now, FastLength), Count = fastCount }.Report(now, FastLength, FastLimit),
+            new Window { Start = Window.StartOf(now, Hour), Count = slowCount }.Report(now, Hour, SlowLimit));
     }
 
     /// <summary>A refusal by the window of <paramref name="length"/> that holds <paramref name="now"/>; the wait is to its end.</summary>
-    public static MeterDecision Limited(long now, long length, string limit) =>
-        new(MeterOutcome.RateLimited, new Window { Start = Window.StartOf(now, length) }.RetryAfter(now, length), limit);
+    public static MeterDecision Limited(long now, long length, string limit, int limitCount = 0)
+    {
+        var wait = new Window { Start = Window.StartOf(now, length) }.RetryAfter(now, length);
+        return new(MeterOutcome.RateLimited, wait, limit, Rate: new RateWindow(limitCount, 0, wait));
+    }
 
     /// <summary>The sandbox refusal by its second (0), hour (1) or day (2) window.</summary>
     public static MeterDecision SandboxLimited(int window, OrgLimits limits, long now) => window switch
@@ -74,9 +86,9 @@ public sealed class Meter
     public static long WarnAt(OrgLimits limits) => (long)(((Int128)limits.CallThreshold * limits.WarnAtPercent + 99) / 100);
 
     /// <summary>The decision for the call that made the threshold window's count <paramref name="calls"/>.</summary>
-    public static MeterDecision Counted(long calls, bool warn, OrgLimits limits) => calls > limits.CallThreshold
-        ? new MeterDecision(MeterOutcome.ThresholdExceeded, Calls: calls)
-        : new MeterDecision(MeterOutcome.Allowed, WarningCrossed: warn, Calls: calls);
+    public static MeterDecision Counted(long calls, bool warn, OrgLimits limits, RateWindow rate) => calls > limits.CallThreshold
+        ? new MeterDecision(MeterOutcome.ThresholdExceeded, Calls: calls, Rate: rate)
+        : new MeterDecision(MeterOutcome.Allowed, WarningCrossed: warn, Calls: calls, Rate: rate);
 
     public readonly Window[] Windows = new Window[Slots];
     public long WarnedWindowStart = -1;
@@ -100,7 +112,7 @@ public sealed class Meter
         var calls = ++Threshold.Count;
         var warn = calls <= limits.CallThreshold && calls >= WarnAt(limits) && WarnedWindowStart != Threshold.Start;
         if (warn) WarnedWindowStart = Threshold.Start;
-        return Counted(calls, warn, limits);
+        return Counted(calls, warn, limits, rate.Report(now, fast.Count, slow.Count));
     }
 
     public MeterDecision TakeSandbox(OrgLimits limits, long now)

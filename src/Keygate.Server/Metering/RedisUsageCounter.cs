@@ -294,7 +294,9 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
             if (warn) m.WarnedUnsaved = thresholdStart;
         }
         m.History.Add(now, weight);
-        return Meter.Counted(calls, warn, limits);
+        // The script answers one integer, the threshold count; the rate window's count for X-RateLimit-* is not
+        // carried back yet, so a cluster node's accepted calls report none (refusals do).
+        return Meter.Counted(calls, warn, limits, default);
     }
 
     private async Task<MeterDecision> TakeSandboxInRedisAsync(OrgMeter m, OrgLimits limits, long now)

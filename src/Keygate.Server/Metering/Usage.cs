@@ -14,8 +14,29 @@ public enum MeterOutcome
     Stale,
 }
 
+/// <summary>
+/// The rate window a metered answer reports in its X-RateLimit-* headers (contract A5): of the call's weight, the
+/// one with the fewest calls left. <see cref="Limit"/> 0 means none (the call was not metered).
+/// </summary>
+public readonly record struct RateWindow(int Limit, long Remaining, int ResetSeconds)
+{
+    /// <summary>The one of the two windows with fewer calls left; the shorter one on a tie, as it resets first.</summary>
+    public static RateWindow Fewest(RateWindow fast, RateWindow slow) => slow.Remaining < fast.Remaining ? slow : fast;
+
+    /// <summary>Adds X-RateLimit-Limit, -Remaining and -Reset, when the call was metered.</summary>
+    public void WriteTo(HttpResponse response)
+    {
+        if (Limit <= 0) return;
+        var h = response.Headers;
+        h["X-RateLimit-Limit"] = Limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        h["X-RateLimit-Remaining"] = Remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        h["X-RateLimit-Reset"] = ResetSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
+
 /// <summary>What metering decided about one call.</summary>
-public readonly record struct MeterDecision(MeterOutcome Outcome, int RetryAfterSeconds = 0, string? Limit = null, bool WarningCrossed = false, long Calls = 0)
+public readonly record struct MeterDecision(MeterOutcome Outcome, int RetryAfterSeconds = 0, string? Limit = null, bool WarningCrossed = false, long Calls = 0,
+    RateWindow Rate = default)
 {
     public static MethodWeight WeightOf(string method) =>
         HttpMethods.IsGet(method) || HttpMethods.IsHead(method) ? MethodWeight.Light

@@ -16,6 +16,7 @@ public static class ProviderApi
         api.MapProviderAudit();
         api.MapProviderUsage();
         api.MapProviderWebhooks();
+        api.MapProviderSigningKeys();
     }
 
     /// <summary>The org if it exists and the caller may see it; another provider's org is the same 404 as a missing one.</summary>

@@ -51,6 +51,11 @@ public sealed class KeyVault
 
     public string DecryptDataProtectionKey(byte[] ciphertext) => Open(ciphertext, DataProtectionAad);
 
+    /// <summary>The gateway's identity-token signing keys (PKCS#8, base64), bound to their key id.</summary>
+    public byte[] EncryptSigningKey(string pkcs8, string kid) => Seal(pkcs8, Encoding.ASCII.GetBytes($"keygate:signing-key:{kid}"));
+
+    public string DecryptSigningKey(byte[] ciphertext, string kid) => Open(ciphertext, Encoding.ASCII.GetBytes($"keygate:signing-key:{kid}"));
+
     private static readonly byte[] DataProtectionAad = "keygate:data-protection-key"u8.ToArray();
 
     private byte[] Seal(string value, byte[] aad)

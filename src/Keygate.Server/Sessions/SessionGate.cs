@@ -9,6 +9,8 @@ public sealed class LegacyCaller
 {
     public SessionEntry Session { get; set; } = null!;
     public OrgSnapshot Org { get; set; } = null!;
+    /// <summary>The rate window the answer reports in X-RateLimit-* (contract A5); set once the call was metered, refused or not.</summary>
+    public RateWindow Rate { get; set; }
 
     public Actor Actor(HttpContext http) =>
         new(ActorKind.OrgAdmin, Session.AccountId, Session.Username, ClientAddress.Of(http))
@@ -33,7 +35,11 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
         return h.Count > 0 ? h[0] : null;
     }
 
-    public async ValueTask<KeygateError?> CheckAsync(HttpContext http, LegacyCaller caller)
+    public ValueTask<KeygateError?> CheckAsync(HttpContext http, LegacyCaller caller) =>
+        CheckAsync(http, caller, MeterDecision.WeightOf(http.Request.Method));
+
+    /// <summary>The check of a call that weighs <paramref name="weight"/> (a gateway route may name its own, contract A7).</summary>
+    public async ValueTask<KeygateError?> CheckAsync(HttpContext http, LegacyCaller caller, MethodWeight weight)
     {
         var id = SessionId(http.Request);
         var session = id is null ? null : await sessions.FindAsync(id, http.RequestAborted);
@@ -46,15 +52,15 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
         // On a cluster node the check that the snapshot is the org's newest rides with the count, in one Redis round
         // trip; a snapshot found old, and any refusal decided on an unchecked one, is decided again on a checked one.
         if (orgs.Unchecked(session.OrganizationId) is { } held
-            && await DecideAsync(http, caller, session, held, now, checkedVersion: false) is var answer && answer != Recheck)
+            && await DecideAsync(http, caller, session, held, weight, now, checkedVersion: false) is var answer && answer != Recheck)
             return answer;
-        return await DecideAsync(http, caller, session, await orgs.GetAsync(session.OrganizationId, http.RequestAborted), now, checkedVersion: true);
+        return await DecideAsync(http, caller, session, await orgs.GetAsync(session.OrganizationId, http.RequestAborted), weight, now, checkedVersion: true);
     }
 
     /// <summary>Never answered: what <see cref="DecideAsync"/> says when an unchecked snapshot cannot decide.</summary>
     private static readonly KeygateError Recheck = new(500, "RECHECK", "");
 
-    private async ValueTask<KeygateError?> DecideAsync(HttpContext http, LegacyCaller caller, SessionEntry session, OrgSnapshot? org, long now, bool checkedVersion)
+    private async ValueTask<KeygateError?> DecideAsync(HttpContext http, LegacyCaller caller, SessionEntry session, OrgSnapshot? org, MethodWeight weight, long now, bool checkedVersion)
     {
         var key = org?.Cloud;
         // The key the session was opened with is gone, or was changed while the org ends sessions on change.
@@ -71,9 +77,9 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
         // Refused requests leave the session as it is: it works again after enable or renewal.
         if (refusal is not null) return checkedVersion ? refusal : Recheck;
         // Metering (contract A5): the call counts once it passed the session check and the rate limit.
-        var decision = await usage.CountCallAsync(org.OrgId, MeterDecision.WeightOf(http.Request.Method), org.Limits, now,
-            checkedVersion ? -1 : org.StateVersion);
+        var decision = await usage.CountCallAsync(org.OrgId, weight, org.Limits, now, checkedVersion ? -1 : org.StateVersion);
         if (decision.Outcome == MeterOutcome.Stale) return Recheck;
+        caller.Rate = decision.Rate;
         if (decision.Outcome == MeterOutcome.RateLimited) return decision.RateLimitError();
         if (decision.Outcome == MeterOutcome.ThresholdExceeded) return await threshold.ExceededAsync(org, key, decision);
         // Only an accepted request extends the session.

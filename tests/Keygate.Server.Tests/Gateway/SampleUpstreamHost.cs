@@ -31,7 +31,7 @@ public sealed class SampleUpstreamHost : IAsyncDisposable
     };
 
     private readonly List<(string Kid, ECDsa Key)> _published = [];
-    private WebApplication _jwks = null!;
+    private WebApplication? _jwks;
     private WebApplication _upstream = null!;
     private int _jwksFetches;
 
@@ -42,35 +42,58 @@ public sealed class SampleUpstreamHost : IAsyncDisposable
     /// <summary>The key Keygate signs with now (the last one published).</summary>
     public (string Kid, ECDsa Key) Signing => _published[^1];
 
+    private int _apiCalls;
+
+    /// <summary>How many /api/v1 requests reached the sample (the gateway's forwarded calls).</summary>
+    public int ApiCalls => Volatile.Read(ref _apiCalls);
+
+    /// <summary>The sample trusting a real Keygate: its issuer and its JWKS (which need not be up yet).</summary>
+    public static async Task<SampleUpstreamHost> StartBehindAsync(string issuer, string jwksUrl)
+    {
+        var host = new SampleUpstreamHost { JwksUrl = jwksUrl };
+        await host.StartUpstreamAsync(issuer, diagnostics: true);
+        return host;
+    }
+
+    private async Task StartUpstreamAsync(string issuer, bool diagnostics)
+    {
+        _upstream = SampleUpstreamApp.Build([], b =>
+        {
+            b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Upstream:Issuer"] = issuer,
+                ["Upstream:JwksUrl"] = JwksUrl,
+                ["Upstream:Diagnostics"] = diagnostics ? "true" : "false",
+            });
+            b.Logging.ClearProviders();
+        });
+        // Runs after authentication, before the endpoint: counts what got through to the API, token or not.
+        _upstream.Use(async (http, next) =>
+        {
+            if (http.Request.Path.StartsWithSegments("/api/v1")) Interlocked.Increment(ref _apiCalls);
+            await next(http);
+        });
+        _upstream.Urls.Add("http://127.0.0.1:0");
+        await _upstream.StartAsync();
+        Url = _upstream.Urls.Single();
+    }
+
     public static async Task<SampleUpstreamHost> StartAsync(bool diagnostics = true)
     {
         var host = new SampleUpstreamHost();
         host.Rotate();
         var jwks = WebApplication.CreateSlimBuilder();
         jwks.Logging.ClearProviders();
-        host._jwks = jwks.Build();
-        host._jwks.Urls.Add("http://127.0.0.1:0");
-        host._jwks.MapGet("/.well-known/jwks.json", () =>
+        var jwksApp = host._jwks = jwks.Build();
+        jwksApp.Urls.Add("http://127.0.0.1:0");
+        jwksApp.MapGet("/.well-known/jwks.json", () =>
         {
             Interlocked.Increment(ref host._jwksFetches);
             return Results.Text(host.JwksDocument(), "application/json");
         });
-        await host._jwks.StartAsync();
-        host.JwksUrl = host._jwks.Urls.Single() + "/.well-known/jwks.json";
-
-        host._upstream = SampleUpstreamApp.Build([], b =>
-        {
-            b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Upstream:Issuer"] = Issuer,
-                ["Upstream:JwksUrl"] = host.JwksUrl,
-                ["Upstream:Diagnostics"] = diagnostics ? "true" : "false",
-            });
-            b.Logging.ClearProviders();
-        });
-        host._upstream.Urls.Add("http://127.0.0.1:0");
-        await host._upstream.StartAsync();
-        host.Url = host._upstream.Urls.Single();
+        await jwksApp.StartAsync();
+        host.JwksUrl = jwksApp.Urls.Single() + "/.well-known/jwks.json";
+        await host.StartUpstreamAsync(Issuer, diagnostics);
         return host;
     }
 
@@ -133,8 +156,11 @@ public sealed class SampleUpstreamHost : IAsyncDisposable
     {
         await _upstream.StopAsync();
         await _upstream.DisposeAsync();
-        await _jwks.StopAsync();
-        await _jwks.DisposeAsync();
+        if (_jwks is not null)
+        {
+            await _jwks.StopAsync();
+            await _jwks.DisposeAsync();
+        }
         foreach (var (_, key) in _published) key.Dispose();
     }
 }

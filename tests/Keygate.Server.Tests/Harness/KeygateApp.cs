@@ -167,9 +167,9 @@ public sealed class KeygateApp : WebApplicationFactory<Program>
     public Uri BaseAddress => _kestrelAddress ?? new Uri("http://localhost");
 
     /// <summary>Serves over a real loopback socket (for client addresses, proxies and browsers) instead of the in-memory server.</summary>
-    public Uri StartKestrel()
+    public Uri StartKestrel(int port = 0)
     {
-        UseKestrel(0);
+        UseKestrel(port);
         StartServer();
         var addresses = Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
             .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses;

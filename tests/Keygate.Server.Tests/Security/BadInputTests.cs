@@ -46,7 +46,10 @@ public sealed class BadInputTests(KeygateApp app) : IClassFixture<KeygateApp>
     {
         var r = await app.Provider().GetAsync("/provider/v1/nothing-here");
         await r.AssertError(HttpStatusCode.NotFound, "RESOURCE_NOT_FOUND");
+        // Contract A7: an /api/v1 path with no route is checked like a gateway call first, so the session comes before the 404.
         r = await app.Client().GetAsync("/api/v1/nothing-here");
+        await r.AssertError(HttpStatusCode.Unauthorized, "SESSION_NOT_VALID");
+        r = await (await app.SessionAsync(await app.CreateOrgAsync())).GetAsync("/api/v1/nothing-here");
         await r.AssertError(HttpStatusCode.NotFound, "RESOURCE_NOT_FOUND");
         r = await app.Provider().DeleteAsync("/provider/v1/organizations");
         await r.AssertError(HttpStatusCode.MethodNotAllowed, "METHOD_NOT_ALLOWED");

@@ -1,0 +1,78 @@
+using System.Globalization;
+using Keygate.Identity;
+using Keygate.Kernel;
+using Keygate.Sessions;
+using Microsoft.AspNetCore.Http.Features;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Transforms;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace Keygate.Gateway;
+
+/// <summary>
+/// What the upstream receives and what the client gets back (contract A7): the caller's credentials and any
+/// X-Keygate-* it made up are removed; the identity token and the org and admin ids are added; Set-Cookie never comes
+/// back; a failure of the upstream is a {code,message} 502, 504 or 413.
+/// </summary>
+public static class GatewayForwarding
+{
+    public static readonly KeygateError Unavailable = new(502, "UPSTREAM_UNAVAILABLE", "The upstream service could not be reached.");
+    public static readonly KeygateError TimedOut = new(504, "UPSTREAM_TIMEOUT", "The upstream service did not answer in time.");
+
+    public static void Transforms(TransformBuilderContext builder)
+    {
+        builder.AddRequestTransform(async ctx =>
+        {
+            var headers = ctx.ProxyRequest.Headers;
+            headers.Remove("Cookie");
+            headers.Remove("JSessionID");
+            headers.Remove("Authorization");
+            foreach (var name in ctx.HttpContext.Request.Headers.Keys)
+                if (name.StartsWith("X-Keygate-", StringComparison.OrdinalIgnoreCase)) headers.Remove(name);
+            var caller = ctx.HttpContext.RequestServices.GetRequiredService<LegacyCaller>();
+            var token = await ctx.HttpContext.RequestServices.GetRequiredService<IdentityTokens>().ForAsync(caller.Session, caller.Org);
+            headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+            headers.TryAddWithoutValidation("X-Keygate-Org-Id", caller.Org.OrgId.ToString(CultureInfo.InvariantCulture));
+            headers.TryAddWithoutValidation("X-Keygate-Admin-Id", caller.Session.AccountId.ToString(CultureInfo.InvariantCulture));
+        });
+        builder.AddResponseTransform(ctx =>
+        {
+            ctx.HttpContext.Response.Headers.Remove("Set-Cookie");
+            return ValueTask.CompletedTask;
+        });
+    }
+
+    /// <summary>After the forwarder: a failure it left without a body gets the contract's answer.</summary>
+    public static async Task AnswerFailureAsync(HttpContext http)
+    {
+        if (http.Features.Get<IForwarderErrorFeature>() is not { } failure || http.Response.HasStarted) return;
+        var error = failure.Error switch
+        {
+            ForwarderError.RequestTimedOut => TimedOut,
+            _ when failure.Exception is BadHttpRequestException { StatusCode: 413 } => GatewayStep.RequestTooLarge,
+            ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled => null,
+            ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyClient => null,
+            _ => Unavailable,
+        };
+        if (error is null) return;
+        http.Response.Clear();
+        http.RequestServices.GetRequiredService<LegacyCaller>().Rate.WriteTo(http.Response);
+        await GatewayStep.RefuseAsync(http, error);
+    }
+}
+
+/// <summary>Gives every cluster that names no timeout of its own Keygate:Gateway:TimeoutSeconds.</summary>
+public sealed class GatewayTimeoutDefault(Microsoft.Extensions.Options.IOptions<KeygateOptions> options) : IProxyConfigFilter
+{
+    public ValueTask<ClusterConfig> ConfigureClusterAsync(ClusterConfig cluster, CancellationToken ct) =>
+        ValueTask.FromResult(cluster.HttpRequest?.ActivityTimeout is not null ? cluster : cluster with
+        {
+            HttpRequest = (cluster.HttpRequest ?? new ForwarderRequestConfig()) with
+            {
+                ActivityTimeout = TimeSpan.FromSeconds(options.Value.Gateway.TimeoutSeconds),
+            },
+        });
+
+    public ValueTask<RouteConfig> ConfigureRouteAsync(RouteConfig route, ClusterConfig? cluster, CancellationToken ct) => ValueTask.FromResult(route);
+}

@@ -1,0 +1,53 @@
+using Keygate.Identity;
+using Yarp.ReverseProxy.Model;
+
+namespace Keygate.Gateway;
+
+/// <summary>
+/// The gateway (contract A7): YARP, configured in its own schema under Keygate:Gateway (Routes, Clusters) and
+/// hot-reloaded as YARP reloads it, behind Keygate's step; the identity token's JWKS.
+/// </summary>
+public static class GatewaySetup
+{
+    public static IServiceCollection AddKeygateGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<SigningKeyRing>();
+        services.AddSingleton<IdentityTokens>();
+        services.AddReverseProxy()
+            .LoadFromConfig(configuration.GetSection("Keygate:Gateway"))
+            .AddConfigFilter<GatewayTimeoutDefault>()
+            .AddTransforms(GatewayForwarding.Transforms);
+        return services;
+    }
+
+    public static void MapKeygateGateway(this WebApplication app)
+    {
+        app.MapGet("/.well-known/jwks.json", async (SigningKeyRing ring, HttpContext http) =>
+            TypedResults.Text(await ring.JwksAsync(http.RequestAborted), "application/json")).WithTags("Gateway");
+        app.MapForwardAuth();
+
+        // Keygate's own /api/v1 routes are literal and so win over a route's catch-all; YARP's routes win over the
+        // fallback below, whose order puts it last.
+        app.MapReverseProxy(pipeline =>
+        {
+            pipeline.Use(async (http, next) =>
+            {
+                var route = http.GetReverseProxyFeature().Route.Config;
+                if (!await GatewayStep.PassAsync(http, http.Request.Method, route.Metadata) || !await GatewayStep.LimitBodyAsync(http)) return;
+                await next();
+                await GatewayForwarding.AnswerFailureAsync(http);
+            });
+            pipeline.UseLoadBalancing();
+            pipeline.UsePassiveHealthChecks();
+        });
+
+        // An /api/v1 path neither Keygate nor a gateway route answers: checked and counted like any call, then 404.
+        app.MapFallback("/api/v1/{**path}", async http =>
+        {
+            if (await GatewayStep.PassAsync(http, http.Request.Method, null)) await GatewayStep.RefuseAsync(http, GatewayStep.NoRoute);
+        });
+
+        // Warm the signing key at start, so the first call does not wait for it (and a broken KEK fails early).
+        app.Services.GetRequiredService<SigningKeyRing>().LoadAsync().GetAwaiter().GetResult();
+    }
+}
