@@ -16,9 +16,13 @@ public static class ProviderSigningKeysApi
     public static void MapProviderSigningKeys(this RouteGroupBuilder api) =>
         api.MapPost("/signingKeys/rotate", Rotate);
 
-    private static async Task<Results<Ok<RotatedSigningKey>, ProblemHttpResult>> Rotate(ProviderCaller caller, SigningKeyRing ring, TimeProvider clock)
+    private static async Task<Results<Ok<RotatedSigningKey>, ProblemHttpResult>> Rotate(
+        HttpContext http, ProviderCaller caller, SigningKeyRing ring, TimeProvider clock)
     {
         if (!caller.IsOperator) return ErrorResponses.Problem(KeygateError.AccessDenied);
+        // The body is optional; when sent it must be an empty object like any other request of ours.
+        if (JsonBody.HasBody(http.Request) && (await JsonBody.ReadAsync<NoFields>(http.Request)).Error is { } e)
+            return ErrorResponses.Problem(e);
         var kid = await ring.RotateAsync(AuditLog.Event(caller.Actor, null, "signing_key.rotate", null, AuditLog.Success, clock.Now()));
         return TypedResults.Ok(new RotatedSigningKey(kid));
     }

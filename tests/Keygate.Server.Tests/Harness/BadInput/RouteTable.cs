@@ -129,6 +129,19 @@ public static class RouteTable
         Provider("POST", "/organizations/{orgId}/apiKeys/{keyId}/enable", BodySpec.ProviderOptional()) with { Path = [OrgId, KeyId] },
         Provider("PUT", "/organizations/{orgId}/webhooks", BodySpec.Provider(Webhooks)) with { Path = [OrgId] },
         Provider("PUT", "/serviceProviders/{id}/webhooks", BodySpec.Provider(Webhooks)) with { Path = [SpId] },
+        Provider("POST", "/signingKeys/rotate", BodySpec.ProviderOptional()),
+
+        // ------------------------------------------------------------ gateway (contract A7)
+        // Any other /api/v1 path goes to the upstream, whose inputs are its own business; with no upstream route for a
+        // path (none in the test host), any path and any body is the contract's 404.
+        Legacy("*", "/api/v1/{**path}") with
+        {
+            Custom = _ => Gen.Select(Gen.OneOf("GET", "POST", "PUT", "DELETE"), BadInput.BadIds, BadInput.Bodies(BodySpec.LegacyOptional()))
+                .Select((method, id, b) => new BadCase($"{method} no route, {b.Label}", method, $"/api/v1/no-such-route/{id}",
+                    method == "GET" ? null : b.Bytes, method == "GET" ? null : BadInput.Json, Expect.NotFound)),
+        },
+        Legacy("GET", "/gateway/v1/authorize"),
+        Open("GET", "/.well-known/jwks.json"),
 
         // ------------------------------------------------------------ operations and documentation (contract D)
         Open("GET", "/healthz"),
