@@ -50,8 +50,7 @@ builder.Services.AddKeygateCluster(keygate);
 builder.Services.AddKeygateMetering(keygate);
 builder.Services.AddOpenApi();
 builder.Services.AddPortal(keygate);
-builder.Services.ConfigureHttpJsonOptions(o =>
-    o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+builder.Services.AddKeygateRequests();
 
 var app = builder.Build();
 
@@ -62,6 +61,7 @@ await Bootstrap.RunAsync(app.Services);
 
 app.UseKeygateForwardedHeaders(keygate);
 app.UseKeygateErrors((PortalHeaders.IsPortalPath, PortalErrorPage.WriteAsync));
+app.UseDeclaredBodyLimits();
 app.UsePortalHeaders();
 app.UsePortalAssets();
 app.UseAuthentication();

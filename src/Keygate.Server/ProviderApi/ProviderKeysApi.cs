@@ -1,6 +1,7 @@
 using Keygate.Kernel;
 using Keygate.Keys;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Keygate.ProviderApi;
 
@@ -14,14 +15,11 @@ public static class ProviderKeysApi
     }
 
     private static async Task<Results<Ok<ProviderKeyView>, ProblemHttpResult>> Disable(
-        string orgId, string keyId, HttpContext http, ProviderCaller caller, KeyLifecycle lifecycle, OrgStateCache orgs, TimeProvider clock)
+        string orgId, string keyId, [FromBody] DisableRequest req, ProviderCaller caller, KeyLifecycle lifecycle, OrgStateCache orgs, TimeProvider clock, CancellationToken ct)
     {
-        if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, http.RequestAborted) is not { } org || !long.TryParse(keyId, out var id))
+        if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, ct) is not { } org || !long.TryParse(keyId, out var id))
             return ProviderApi.NotFound;
-        var body = await JsonBody.ReadAsync<DisableRequest>(http.Request);
-        if (body.Error is { } e) return ErrorResponses.Problem(e);
-        if (body.Value!.Validate() is { } invalid) return ErrorResponses.Problem(invalid);
-        return Render(await lifecycle.DisableAsync(caller.Actor, org.OrgId, id, body.Value.Reason, body.Value.Note), org, clock);
+        return Render(await lifecycle.DisableAsync(caller.Actor, org.OrgId, id, req.Reason, req.Note), org, clock);
     }
 
     private static async Task<Results<Ok<ProviderKeyView>, ProblemHttpResult>> Enable(
