@@ -48,7 +48,7 @@ builder.Services.AddKeygateErrors();
 builder.Services.AddKeygateWebhooks();
 builder.Services.AddKeygateCluster(keygate);
 builder.Services.AddKeygateMetering(keygate);
-builder.Services.AddOpenApi();
+builder.Services.AddKeygateOpenApi();
 builder.Services.AddPortal(keygate);
 builder.Services.AddKeygateRequests();
 

@@ -21,8 +21,11 @@ public static class ProviderAccountsApi
 {
     public static void MapProviderAccounts(this RouteGroupBuilder api)
     {
-        api.MapPost("/serviceProviders", CreateServiceProvider);
-        api.MapPost("/staff", CreateStaff);
+        api.MapPost("/serviceProviders", CreateServiceProvider).WithName("CreateServiceProvider")
+            .WithSummary("Create a service provider and its bearer token, shown once (operator only)")
+            .RefusesBadBody().Refuses(403, "ACCESS_DENIED");
+        api.MapPost("/staff", CreateStaff).WithName("CreateStaff").WithSummary("Create a provider console login")
+            .RefusesBadBody().Refuses(404, "RESOURCE_NOT_FOUND").Refuses(409, "USERNAME_TAKEN");
     }
 
     private static async Task<Results<Created<ServiceProviderCreated>, ProblemHttpResult>> CreateServiceProvider(

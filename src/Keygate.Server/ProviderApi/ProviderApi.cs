@@ -13,7 +13,8 @@ public static class ProviderApi
     {
         var max = app.ServiceProvider.GetRequiredService<IOptions<KeygateOptions>>().Value.MaxJsonBodyBytes;
         var api = app.MapGroup("/provider/v1").AddEndpointFilter<ProviderAuthFilter>().WithTags("Provider")
-            .WithMetadata(new RequestSizeLimitAttribute(max)); // a larger body is a 413 while the framework reads it
+            .WithMetadata(new RequestSizeLimitAttribute(max)) // a larger body is a 413 while the framework reads it
+            .SecuredBy(ApiDocs.ProviderToken).Refuses(401, "UNAUTHORIZED");
         api.MapProviderAccounts();
         api.MapProviderOrganizations();
         api.MapProviderKeys();

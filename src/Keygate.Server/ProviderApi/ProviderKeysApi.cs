@@ -10,8 +10,12 @@ public static class ProviderKeysApi
 {
     public static void MapProviderKeys(this RouteGroupBuilder api)
     {
-        api.MapPost("/organizations/{orgId}/apiKeys/{keyId}/disable", Disable);
-        api.MapPost("/organizations/{orgId}/apiKeys/{keyId}/enable", Enable);
+        api.MapPost("/organizations/{orgId}/apiKeys/{keyId}/disable", Disable).WithName("DisableKey")
+            .WithSummary("Disable an organization's key, with a reason").RefusesBadBody()
+            .Refuses(403, "ACCESS_DENIED").Refuses(404, "RESOURCE_NOT_FOUND").Refuses(409, "CONFLICT");
+        api.MapPost("/organizations/{orgId}/apiKeys/{keyId}/enable", Enable).WithName("EnableKey")
+            .WithSummary("Enable an organization's key (no body needed)").Refuses(413, "PAYLOAD_TOO_LARGE").Refuses(415, "UNSUPPORTED_MEDIA_TYPE")
+            .Refuses(403, "ACCESS_DENIED").Refuses(404, "RESOURCE_NOT_FOUND").Refuses(409, "CONFLICT");
     }
 
     private static async Task<Results<Ok<ProviderKeyView>, ProblemHttpResult>> Disable(

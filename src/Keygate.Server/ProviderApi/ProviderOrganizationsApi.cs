@@ -25,13 +25,19 @@ public static class ProviderOrganizationsApi
 {
     public static void MapProviderOrganizations(this RouteGroupBuilder api)
     {
-        api.MapPost("/organizations", Create);
-        api.MapGet("/organizations", List);
-        api.MapGet("/organizations/{orgId}", Get);
-        api.MapPatch("/organizations/{orgId}", Update);
-        api.MapPut("/organizations/{orgId}/subscription", SetSubscription);
-        api.MapPut("/organizations/{orgId}/limits", SetLimits);
-        api.MapPost("/organizations/{orgId}/admins", CreateAdmin);
+        api.MapPost("/organizations", Create).WithName("CreateOrganization").WithSummary("Create an organization with its first admin")
+            .RefusesBadBody().Refuses(404, "RESOURCE_NOT_FOUND").Refuses(409, "USERNAME_TAKEN");
+        api.MapGet("/organizations", List).WithName("ListOrganizations").WithSummary("List the organizations the caller may see, optionally by name");
+        api.MapGet("/organizations/{orgId}", Get).WithName("GetOrganization").WithSummary("Read an organization")
+            .Refuses(404, "RESOURCE_NOT_FOUND");
+        api.MapPatch("/organizations/{orgId}", Update).WithName("UpdateOrganization").WithSummary("Change an organization's name, base URL or session policy")
+            .RefusesBadBody().Refuses(404, "RESOURCE_NOT_FOUND").Refuses(409, "CONFLICT");
+        api.MapPut("/organizations/{orgId}/subscription", SetSubscription).WithName("SetSubscription").WithSummary("Set an organization's API subscription")
+            .RefusesBadBody().Refuses(404, "RESOURCE_NOT_FOUND").Refuses(409, "CONFLICT");
+        api.MapPut("/organizations/{orgId}/limits", SetLimits).WithName("SetLimits").WithSummary("Change an organization's limits; omitted parts keep their value")
+            .RefusesBadBody().Refuses(404, "RESOURCE_NOT_FOUND").Refuses(409, "CONFLICT");
+        api.MapPost("/organizations/{orgId}/admins", CreateAdmin).WithName("CreateAdmin").WithSummary("Create an admin of an organization (audited in its log)")
+            .RefusesBadBody().Refuses(404, "RESOURCE_NOT_FOUND").Refuses(409, "USERNAME_TAKEN");
     }
 
     private static async Task<Results<Created<OrganizationView>, ProblemHttpResult>> Create(

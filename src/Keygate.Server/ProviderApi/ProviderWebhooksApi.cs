@@ -26,8 +26,10 @@ public static class WebhooksApi
 
     public static void MapProviderWebhooks(this RouteGroupBuilder api)
     {
-        api.MapPut("/organizations/{orgId}/webhooks", SetForOrganization);
-        api.MapPut("/serviceProviders/{id}/webhooks", SetForServiceProvider);
+        api.MapPut("/organizations/{orgId}/webhooks", SetForOrganization).WithName("SetOrganizationWebhooks")
+            .WithSummary("Set where an organization's events are sent").RefusesBadBody().Refuses(404, "RESOURCE_NOT_FOUND");
+        api.MapPut("/serviceProviders/{id}/webhooks", SetForServiceProvider).WithName("SetServiceProviderWebhooks")
+            .WithSummary("Set where a service provider's events are sent").RefusesBadBody().Refuses(404, "RESOURCE_NOT_FOUND");
     }
 
     private static async Task<Results<Ok<WebhooksView>, ProblemHttpResult>> SetForOrganization(
