@@ -50,10 +50,9 @@ builder.Services.AddKeygateWebhooks();
 builder.Services.AddKeygateCluster(keygate);
 builder.Services.AddKeygateMetering(keygate);
 builder.Services.AddKeygateGateway(builder.Configuration);
-builder.Services.AddOpenApi();
+builder.Services.AddKeygateOpenApi();
 builder.Services.AddPortal(keygate);
-builder.Services.ConfigureHttpJsonOptions(o =>
-    o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+builder.Services.AddKeygateRequests();
 
 var app = builder.Build();
 
@@ -64,6 +63,7 @@ await Bootstrap.RunAsync(app.Services);
 
 app.UseKeygateForwardedHeaders(keygate);
 app.UseKeygateErrors((PortalHeaders.IsPortalPath, PortalErrorPage.WriteAsync));
+app.UseDeclaredBodyLimits();
 app.UsePortalHeaders();
 app.UsePortalAssets();
 app.UseAuthentication();

@@ -84,6 +84,13 @@ public static class ErrorResponses
             var status = p.Status ?? 500;
             p.Extensions.TryAdd("code", CodeOf(status));
             p.Type = $"urn:keygate:error:{p.Extensions["code"]}";
+            // The framework's validation problem comes with its own title and no detail; ours have both.
+            if (p is HttpValidationProblemDetails v)
+            {
+                v.Errors = RequestValidation.ByJsonPath(v.Errors);
+                p.Title = TitleOf(status);
+                p.Detail ??= "The request is not valid; see errors.";
+            }
             p.Title ??= TitleOf(status);
             p.Extensions["traceId"] = Activity.Current?.Id ?? ctx.HttpContext.TraceIdentifier;
         });
@@ -96,6 +103,8 @@ public static class ErrorResponses
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
+            // A request the framework could not bind is the client's mistake, answered below; not worth an error log line.
+            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
             StatusCodeSelector = ex => ex switch
             {
                 BadHttpRequestException b => b.StatusCode,
@@ -113,7 +122,12 @@ public static class ErrorResponses
                     >= 500 => "An unexpected error occurred.",
                     _ => "The request could not be read.",
                 };
-                if (ex is BadHttpRequestException) message = "The request could not be read.";
+                if (ex is BadHttpRequestException bad)
+                {
+                    var e = RequestValidation.OfBindingFailure(bad);
+                    await WriteAsync(ctx, e.Status, e.Code, e.Message, page, e.FieldErrors);
+                    return;
+                }
                 await WriteAsync(ctx, status, CodeOf(status), message, page);
             },
         });
@@ -132,7 +146,8 @@ public static class ErrorResponses
     private static Task WriteAsync(HttpContext ctx, int status, string code, (Func<PathString, bool> Serves, ErrorPage Write)? page, string message) =>
         WriteAsync(ctx, status, code, message, page);
 
-    private static async Task WriteAsync(HttpContext ctx, int status, string code, string message, (Func<PathString, bool> Serves, ErrorPage Write)? page)
+    private static async Task WriteAsync(HttpContext ctx, int status, string code, string message, (Func<PathString, bool> Serves, ErrorPage Write)? page,
+        IDictionary<string, string[]>? errors = null)
     {
         ctx.Response.StatusCode = status;
         if (IsLegacyPath(ctx.Request.Path))
@@ -149,7 +164,9 @@ public static class ErrorResponses
         await problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = ctx,
-            ProblemDetails = new ProblemDetails { Status = status, Detail = message, Extensions = { ["code"] = code } },
+            ProblemDetails = errors is null
+                ? new ProblemDetails { Status = status, Detail = message, Extensions = { ["code"] = code } }
+                : new HttpValidationProblemDetails(errors) { Status = status, Title = TitleOf(status), Detail = message, Extensions = { ["code"] = code } },
         });
     }
 }

@@ -1,12 +1,9 @@
+using System.ComponentModel.DataAnnotations;
 using Keygate.Data;
-using Keygate.Kernel;
 
 namespace Keygate.Keys;
 
-public sealed record DisableRequest(DisabledReason Reason, string? Note = null)
-{
-    public KeygateError? Validate() =>
-        Note is { Length: > 1000 } ? KeygateError.Invalid("note", "note must be at most 1000 characters.")
-        : !Enum.IsDefined(Reason) ? KeygateError.Invalid("reason", "reason must be TERMS_VIOLATION or OTHER.")
-        : null;
-}
+/// <summary>POST …/disable: why (a defined reason, never a combination) and an optional note.</summary>
+public sealed record DisableRequest(
+    [property: EnumDataType(typeof(DisabledReason), ErrorMessage = "reason must be TERMS_VIOLATION or OTHER.")] DisabledReason Reason,
+    [property: StringLength(1000, ErrorMessage = "note must be at most 1000 characters.")] string? Note = null);

@@ -22,10 +22,13 @@ public static class LegacyAuthApi
 
     public static void MapLegacyAuth(this RouteGroupBuilder legacy)
     {
-        legacy.MapPost("/api/v1/auth", Login);
-        legacy.MapGet("/api/v1/auth", () => TypedResults.Ok(LoginResponse.Admin)).AddEndpointFilter<LegacySessionFilter>();
-        legacy.MapDelete("/api/v1/auth", Logout).AddEndpointFilter<NoFieldsBodyFilter>();
-        legacy.MapDelete("/auth", Logout).AddEndpointFilter<NoFieldsBodyFilter>(); // one public SDK drops the /api/v1 prefix
+        legacy.MapPost("/api/v1/auth", Login).WithName("LegacyLogin").WithSummary("Log in with the obfuscated key; sets the JSESSIONID cookie")
+            .LegacyLoginDocs();
+        legacy.MapGet("/api/v1/auth", () => TypedResults.Ok(LoginResponse.Admin)).AddEndpointFilter<LegacySessionFilter>()
+            .WithName("LegacySession").WithSummary("Check that the session works").OnLegacySession();
+        legacy.MapDelete("/api/v1/auth", Logout).AddEndpointFilter<NoFieldsBodyFilter>().WithName("LegacyLogout").WithSummary("Log out (always 204)").LegacyLogoutDocs();
+        legacy.MapDelete("/auth", Logout).AddEndpointFilter<NoFieldsBodyFilter>() // one public SDK drops the /api/v1 prefix
+            .WithName("LegacyLogoutShort").WithSummary("Log out, the path one public SDK uses (always 204)").LegacyLogoutDocs();
     }
 
     private sealed record LoginInput(string ApiKey, string Username, string Password, string Timestamp);

@@ -31,16 +31,27 @@ public static class LegacyKeysApi
 {
     public static void MapLegacyKeys(this RouteGroupBuilder legacy)
     {
-        var api = legacy.MapGroup("/api/v1").AddEndpointFilter<LegacySessionFilter>();
-        api.MapGet("/apiKeys", List);
-        api.MapPost("/apiKeys", Add);
-        api.MapPut("/apiKeys/{id}", Edit);
-        api.MapPost("/apiKeys/{id}/regenerate", Regenerate).AddEndpointFilter<NoFieldsBodyFilter>();
-        api.MapDelete("/apiKeys/{id}", Delete).AddEndpointFilter<NoFieldsBodyFilter>();
+        var api = legacy.MapGroup("/api/v1").AddEndpointFilter<LegacySessionFilter>().OnLegacySession();
+        api.MapGet("/apiKeys", List).WithName("ListKeys").WithSummary("List the organization's keys with their values")
+            .RefusesLegacy(400, "INVALID_INPUT_ARGUMENT");
+        api.MapPost("/apiKeys", Add).WithName("AddKey").WithSummary("Add a key of a type the organization does not have")
+            .DocumentsBody<LegacyAddKeyRequest, RouteHandlerBuilder>("application/json", optional: true).RefusesLegacy(400, "INVALID_INPUT_ARGUMENT")
+            .RefusesLegacy(409, "KEY_ALREADY_EXISTS", "SUBSCRIPTION_EXPIRED", "API_KEY_DISABLED").LegacyBodyDocs();
+        api.MapPut("/apiKeys/{id}", Edit).WithName("EditKey").WithSummary("Set the Cloud Service key's value")
+            .DocumentsBody<LegacyEditKeyRequest, RouteHandlerBuilder>("application/json").RefusesLegacy(400, "INVALID_INPUT_ARGUMENT", "INVALID_KEY_VALUE")
+            .RefusesLegacy(404, "RESOURCE_NOT_FOUND").RefusesLegacy(409, "KEY_NOT_EDITABLE", "KEY_VALUE_UNCHANGED", "SUBSCRIPTION_EXPIRED", "API_KEY_DISABLED")
+            .LegacyBodyDocs();
+        api.MapPost("/apiKeys/{id}/regenerate", Regenerate).AddEndpointFilter<NoFieldsBodyFilter>().WithName("RegenerateKey").WithSummary("Give a key a new random value (no body needed)")
+            .RefusesLegacy(404, "RESOURCE_NOT_FOUND").RefusesLegacy(409, "SUBSCRIPTION_EXPIRED", "API_KEY_DISABLED").LegacyBodyDocs();
+        api.MapDelete("/apiKeys/{id}", Delete).AddEndpointFilter<NoFieldsBodyFilter>().WithName("DeleteKey").WithSummary("Delete a key")
+            .RefusesLegacy(404, "RESOURCE_NOT_FOUND").RefusesLegacy(409, "SUBSCRIPTION_EXPIRED", "API_KEY_DISABLED");
         // Keygate applies changes at once; the public scripts still call activate after a change.
-        api.MapGet("/ecAdminActivateStatus", () => TypedResults.Ok(ActivationStatus.Cleared));
-        api.MapPut("/ecAdminActivateStatus/activate", () => TypedResults.Ok(ActivationStatus.Cleared)).AddEndpointFilter<NoFieldsBodyFilter>();
-        api.MapPut("/ecAdminActivateStatus/forcedActivate", () => TypedResults.Ok(ActivationStatus.Cleared)).AddEndpointFilter<NoFieldsBodyFilter>();
+        api.MapGet("/ecAdminActivateStatus", () => TypedResults.Ok(ActivationStatus.Cleared))
+            .WithName("GetActivationStatus").WithSummary("Activation status (always cleared: changes apply at once)");
+        api.MapPut("/ecAdminActivateStatus/activate", () => TypedResults.Ok(ActivationStatus.Cleared)).AddEndpointFilter<NoFieldsBodyFilter>()
+            .WithName("Activate").WithSummary("Activate changes (a no-op kept for the public scripts; no body needed)");
+        api.MapPut("/ecAdminActivateStatus/forcedActivate", () => TypedResults.Ok(ActivationStatus.Cleared)).AddEndpointFilter<NoFieldsBodyFilter>()
+            .WithName("ForcedActivate").WithSummary("Force activation (a no-op kept for the public scripts; no body needed)");
     }
 
     private static Results<Ok<LegacyKey[]>, JsonHttpResult<LegacyError>> List(string? keyType, LegacyCaller caller, TimeProvider clock)

@@ -4,13 +4,16 @@ using Keygate.Data;
 using Keygate.Kernel;
 using Keygate.Secrets;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using System.ComponentModel.DataAnnotations;
 
 namespace Keygate.ProviderApi;
 
-public sealed record CreateServiceProviderRequest(string Name);
+public sealed record CreateServiceProviderRequest([property: Required, Name] string Name);
 public sealed record ServiceProviderCreated(long Id, string Name, string Token);
-public sealed record CreateStaffRequest(string Username, string Password, long? ServiceProviderId = null);
+/// <summary>The username and password rules are <see cref="Passwords.Validate"/>'s, shared by every account.</summary>
+public sealed record CreateStaffRequest([property: Required] string Username, [property: Required] string Password, long? ServiceProviderId = null);
 public sealed record StaffCreated(long Id, string Username, long? ServiceProviderId);
 
 /// <summary>Service providers (operator only) and staff logins for the provider console.</summary>
@@ -18,19 +21,18 @@ public static class ProviderAccountsApi
 {
     public static void MapProviderAccounts(this RouteGroupBuilder api)
     {
-        api.MapPost("/serviceProviders", CreateServiceProvider);
-        api.MapPost("/staff", CreateStaff);
+        api.MapPost("/serviceProviders", CreateServiceProvider).WithName("CreateServiceProvider")
+            .WithSummary("Create a service provider and its bearer token, shown once (operator only)")
+            .RefusesBadBody().Refuses(403, "ACCESS_DENIED");
+        api.MapPost("/staff", CreateStaff).WithName("CreateStaff").WithSummary("Create a provider console login")
+            .RefusesBadBody().Refuses(404, "RESOURCE_NOT_FOUND").Refuses(409, "USERNAME_TAKEN");
     }
 
     private static async Task<Results<Created<ServiceProviderCreated>, ProblemHttpResult>> CreateServiceProvider(
-        HttpContext http, ProviderCaller caller, AppDbContext db, TimeProvider clock)
+        [FromBody] CreateServiceProviderRequest req, ProviderCaller caller, AppDbContext db, TimeProvider clock)
     {
         if (!caller.IsOperator) return ErrorResponses.Problem(KeygateError.AccessDenied);
-        var body = await JsonBody.ReadAsync<CreateServiceProviderRequest>(http.Request);
-        if (body.Error is { } e) return ErrorResponses.Problem(e);
-        if (Names.Validate(body.Value!.Name, "name") is { } invalid) return ErrorResponses.Problem(invalid);
-
-        var sp = new Data.ServiceProvider { Name = body.Value.Name.Trim(), CreatedAtMs = clock.Now() };
+        var sp = new Data.ServiceProvider { Name = req.Name.Trim(), CreatedAtMs = clock.Now() };
         var token = ProviderTokens.Generate(ProviderTokens.ServiceProviderPrefix);
         await using var tx = await db.Database.BeginTransactionAsync();
         db.ServiceProviders.Add(sp);
@@ -43,11 +45,8 @@ public static class ProviderAccountsApi
     }
 
     private static async Task<Results<Created<StaffCreated>, ProblemHttpResult>> CreateStaff(
-        HttpContext http, ProviderCaller caller, AppDbContext db, Passwords passwords, TimeProvider clock)
+        [FromBody] CreateStaffRequest req, ProviderCaller caller, AppDbContext db, Passwords passwords, TimeProvider clock)
     {
-        var body = await JsonBody.ReadAsync<CreateStaffRequest>(http.Request);
-        if (body.Error is { } e) return ErrorResponses.Problem(e);
-        var req = body.Value!;
         if (Passwords.Validate(req.Username, req.Password) is { } invalid) return ErrorResponses.Problem(invalid);
         long? spId = req.ServiceProviderId;
         if (!caller.IsOperator)

@@ -1,6 +1,8 @@
 using Keygate.Kernel;
 using Keygate.Keys;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace Keygate.ProviderApi;
 
@@ -9,7 +11,10 @@ public static class ProviderApi
 {
     public static void MapProviderApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/provider/v1").AddEndpointFilter<ProviderAuthFilter>().WithTags("Provider");
+        var max = app.ServiceProvider.GetRequiredService<IOptions<KeygateOptions>>().Value.MaxJsonBodyBytes;
+        var api = app.MapGroup("/provider/v1").AddEndpointFilter<ProviderAuthFilter>().WithTags("Provider")
+            .WithMetadata(new RequestSizeLimitAttribute(max)) // a larger body is a 413 while the framework reads it
+            .SecuredBy(ApiDocs.ProviderToken).Refuses(401, "UNAUTHORIZED");
         api.MapProviderAccounts();
         api.MapProviderOrganizations();
         api.MapProviderKeys();

@@ -8,7 +8,9 @@ namespace Keygate.ProviderApi;
 
 public static class ProviderAuditApi
 {
-    public static void MapProviderAudit(this RouteGroupBuilder api) => api.MapGet("/organizations/{orgId}/audit", List);
+    public static void MapProviderAudit(this RouteGroupBuilder api) =>
+        api.MapGet("/organizations/{orgId}/audit", List).WithName("ListAudit").WithSummary("Read an organization's audit log, oldest first, a page at a time")
+            .Refuses(400, "INVALID_INPUT_ARGUMENT").Refuses(404, "RESOURCE_NOT_FOUND");
 
     /// <summary>Oldest first, paged by an opaque cursor (the last id seen).</summary>
     private static async Task<Results<Ok<AuditPage>, ProblemHttpResult>> List(

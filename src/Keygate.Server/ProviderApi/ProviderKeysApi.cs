@@ -1,6 +1,7 @@
 using Keygate.Kernel;
 using Keygate.Keys;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Keygate.ProviderApi;
 
@@ -12,19 +13,20 @@ public static class ProviderKeysApi
 {
     public static void MapProviderKeys(this RouteGroupBuilder api)
     {
-        api.MapPost("/organizations/{orgId}/apiKeys/{keyId}/disable", Disable);
-        api.MapPost("/organizations/{orgId}/apiKeys/{keyId}/enable", Enable);
+        api.MapPost("/organizations/{orgId}/apiKeys/{keyId}/disable", Disable).WithName("DisableKey")
+            .WithSummary("Disable an organization's key, with a reason").RefusesBadBody()
+            .Refuses(403, "ACCESS_DENIED").Refuses(404, "RESOURCE_NOT_FOUND").Refuses(409, "CONFLICT");
+        api.MapPost("/organizations/{orgId}/apiKeys/{keyId}/enable", Enable).WithName("EnableKey")
+            .WithSummary("Enable an organization's key (no body needed)").Refuses(413, "PAYLOAD_TOO_LARGE").Refuses(415, "UNSUPPORTED_MEDIA_TYPE")
+            .Refuses(403, "ACCESS_DENIED").Refuses(404, "RESOURCE_NOT_FOUND").Refuses(409, "CONFLICT");
     }
 
     private static async Task<Results<Ok<ProviderKeyView>, ProblemHttpResult>> Disable(
-        string orgId, string keyId, HttpContext http, ProviderCaller caller, KeyLifecycle lifecycle, OrgStateCache orgs, TimeProvider clock)
+        string orgId, string keyId, [FromBody] DisableRequest req, ProviderCaller caller, KeyLifecycle lifecycle, OrgStateCache orgs, TimeProvider clock, CancellationToken ct)
     {
-        if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, http.RequestAborted) is not { } org || !long.TryParse(keyId, out var id))
+        if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, ct) is not { } org || !long.TryParse(keyId, out var id))
             return ProviderApi.NotFound;
-        var body = await JsonBody.ReadAsync<DisableRequest>(http.Request);
-        if (body.Error is { } e) return ErrorResponses.Problem(e);
-        if (body.Value!.Validate() is { } invalid) return ErrorResponses.Problem(invalid);
-        return Render(await lifecycle.DisableAsync(caller.Actor, org.OrgId, id, body.Value.Reason, body.Value.Note), org, clock);
+        return Render(await lifecycle.DisableAsync(caller.Actor, org.OrgId, id, req.Reason, req.Note), org, clock);
     }
 
     private static async Task<Results<Ok<ProviderKeyView>, ProblemHttpResult>> Enable(

@@ -6,38 +6,45 @@ using Keygate.Keys;
 using Keygate.Organizations;
 using Keygate.Secrets;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
 namespace Keygate.ProviderApi;
 
-public sealed record AdminRequest(string Username, string Password);
-public sealed record CreateOrganizationRequest(string Name, AdminRequest Admin, long? ServiceProviderId = null);
-public sealed record UpdateOrganizationRequest(string? Name = null, string? BaseUrl = null, bool? EndSessionsOnKeyChange = null);
-public sealed record CreateAdminRequest(string Username, string Password, AdminRole Role);
+// The username and password rules are Passwords.Validate's, shared by every account (its errors name the field alone).
+public sealed record AdminRequest([property: Required] string Username, [property: Required] string Password);
+public sealed record CreateOrganizationRequest([property: Required, Name] string Name, [property: Required] AdminRequest Admin, long? ServiceProviderId = null);
+public sealed record UpdateOrganizationRequest([property: Name] string? Name = null, [property: HttpUrl] string? BaseUrl = null, bool? EndSessionsOnKeyChange = null);
+public sealed record CreateAdminRequest([property: Required] string Username, [property: Required] string Password,
+    [property: EnumDataType(typeof(AdminRole), ErrorMessage = "role must be SUPER_ADMIN or READ_ONLY.")] AdminRole Role);
 public sealed record AdminCreated(long Id, string Username, string Role, long OrganizationId);
 
 public static class ProviderOrganizationsApi
 {
     public static void MapProviderOrganizations(this RouteGroupBuilder api)
     {
-        api.MapPost("/organizations", Create);
-        api.MapGet("/organizations", List);
-        api.MapGet("/organizations/{orgId}", Get);
-        api.MapPatch("/organizations/{orgId}", Update);
-        api.MapPut("/organizations/{orgId}/subscription", SetSubscription);
-        api.MapPut("/organizations/{orgId}/limits", SetLimits);
-        api.MapPost("/organizations/{orgId}/admins", CreateAdmin);
+        api.MapPost("/organizations", Create).WithName("CreateOrganization").WithSummary("Create an organization with its first admin")
+            .RefusesBadBody().Refuses(404, "RESOURCE_NOT_FOUND").Refuses(409, "USERNAME_TAKEN");
+        api.MapGet("/organizations", List).WithName("ListOrganizations").WithSummary("List the organizations the caller may see, optionally by name");
+        api.MapGet("/organizations/{orgId}", Get).WithName("GetOrganization").WithSummary("Read an organization")
+            .Refuses(404, "RESOURCE_NOT_FOUND");
+        api.MapPatch("/organizations/{orgId}", Update).WithName("UpdateOrganization").WithSummary("Change an organization's name, base URL or session policy")
+            .RefusesBadBody().Refuses(404, "RESOURCE_NOT_FOUND").Refuses(409, "CONFLICT");
+        api.MapPut("/organizations/{orgId}/subscription", SetSubscription).WithName("SetSubscription").WithSummary("Set an organization's API subscription")
+            .RefusesBadBody().Refuses(404, "RESOURCE_NOT_FOUND").Refuses(409, "CONFLICT");
+        api.MapPut("/organizations/{orgId}/limits", SetLimits).WithName("SetLimits").WithSummary("Change an organization's limits; omitted parts keep their value")
+            .RefusesBadBody().Refuses(404, "RESOURCE_NOT_FOUND").Refuses(409, "CONFLICT");
+        api.MapPost("/organizations/{orgId}/admins", CreateAdmin).WithName("CreateAdmin").WithSummary("Create an admin of an organization (audited in its log)")
+            .RefusesBadBody().Refuses(404, "RESOURCE_NOT_FOUND").Refuses(409, "USERNAME_TAKEN");
     }
 
     private static async Task<Results<Created<OrganizationView>, ProblemHttpResult>> Create(
-        HttpContext http, ProviderCaller caller, AppDbContext db, Passwords passwords, OrgStateCache orgs, KeyVault vault,
+        [FromBody] CreateOrganizationRequest req, ProviderCaller caller, AppDbContext db, Passwords passwords, OrgStateCache orgs, KeyVault vault,
         TimeProvider clock, IOptions<KeygateOptions> options)
     {
-        var body = await JsonBody.ReadAsync<CreateOrganizationRequest>(http.Request);
-        if (body.Error is { } e) return ErrorResponses.Problem(e);
-        var req = body.Value!;
-        if ((Names.Validate(req.Name, "name") ?? Passwords.Validate(req.Admin.Username, req.Admin.Password)) is { } invalid)
+        if (Passwords.Validate(req.Admin.Username, req.Admin.Password) is { } invalid)
             return ErrorResponses.Problem(invalid);
         var spId = req.ServiceProviderId;
         if (!caller.IsOperator)
@@ -80,50 +87,34 @@ public static class ProviderOrganizationsApi
         await ProviderApi.FindOrgAsync(orgId, caller, orgs, ct) is { } org ? TypedResults.Ok(OrganizationView.From(org, clock.Now())) : ProviderApi.NotFound;
 
     private static async Task<Results<Ok<OrganizationView>, ProblemHttpResult>> Update(
-        string orgId, HttpContext http, ProviderCaller caller, KeyLifecycle lifecycle, OrgStateCache orgs, TimeProvider clock)
+        string orgId, [FromBody] UpdateOrganizationRequest req, ProviderCaller caller, KeyLifecycle lifecycle, OrgStateCache orgs, TimeProvider clock, CancellationToken ct)
     {
-        if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, http.RequestAborted) is not { } org) return ProviderApi.NotFound;
-        var body = await JsonBody.ReadAsync<UpdateOrganizationRequest>(http.Request);
-        if (body.Error is { } e) return ErrorResponses.Problem(e);
-        var req = body.Value!;
-        if ((req.Name is null ? null : Names.Validate(req.Name, "name")) is { } badName) return ErrorResponses.Problem(badName);
-        if (req.BaseUrl is not null && !(Uri.TryCreate(req.BaseUrl, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" && req.BaseUrl.Length <= 2000))
-            return ErrorResponses.Problem(KeygateError.Invalid("baseUrl", "baseUrl must be an absolute http(s) URL."));
+        if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, ct) is not { } org) return ProviderApi.NotFound;
         var result = await lifecycle.UpdateOrganizationAsync(caller.Actor, org.OrgId, req.Name?.Trim(), req.BaseUrl, req.EndSessionsOnKeyChange);
         return Render(result, clock);
     }
 
     private static async Task<Results<Ok<OrganizationView>, ProblemHttpResult>> SetSubscription(
-        string orgId, HttpContext http, ProviderCaller caller, KeyLifecycle lifecycle, OrgStateCache orgs, TimeProvider clock)
+        string orgId, [FromBody] SubscriptionRequest req, ProviderCaller caller, KeyLifecycle lifecycle, OrgStateCache orgs, TimeProvider clock, CancellationToken ct)
     {
-        if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, http.RequestAborted) is not { } org) return ProviderApi.NotFound;
-        var body = await JsonBody.ReadAsync<SubscriptionRequest>(http.Request);
-        if (body.Error is { } e) return ErrorResponses.Problem(e);
-        if (body.Value!.Validate() is { } invalid) return ErrorResponses.Problem(invalid);
-        var result = await lifecycle.SetSubscriptionAsync(caller.Actor, org.OrgId, body.Value.Enabled, body.Value.ExpiresAt);
+        if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, ct) is not { } org) return ProviderApi.NotFound;
+        var result = await lifecycle.SetSubscriptionAsync(caller.Actor, org.OrgId, req.Enabled, req.ExpiresAt);
         return Render(result, clock);
     }
 
     private static async Task<Results<Ok<LimitsView>, ProblemHttpResult>> SetLimits(
-        string orgId, HttpContext http, ProviderCaller caller, KeyLifecycle lifecycle, OrgStateCache orgs)
+        string orgId, [FromBody] LimitsRequest req, ProviderCaller caller, KeyLifecycle lifecycle, OrgStateCache orgs, CancellationToken ct)
     {
-        if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, http.RequestAborted) is not { } org) return ProviderApi.NotFound;
-        var body = await JsonBody.ReadAsync<LimitsRequest>(http.Request);
-        if (body.Error is { } e) return ErrorResponses.Problem(e);
-        if (body.Value!.Validate() is { } invalid) return ErrorResponses.Problem(invalid);
-        var result = await lifecycle.SetLimitsAsync(caller.Actor, org.OrgId, body.Value.ApplyTo);
+        if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, ct) is not { } org) return ProviderApi.NotFound;
+        var result = await lifecycle.SetLimitsAsync(caller.Actor, org.OrgId, req.ApplyTo);
         return result.Error is { } err ? ErrorResponses.Problem(err) : TypedResults.Ok(LimitsView.From(result.Value!.Limits));
     }
 
     private static async Task<Results<Created<AdminCreated>, ProblemHttpResult>> CreateAdmin(
-        string orgId, HttpContext http, ProviderCaller caller, AppDbContext db, Passwords passwords, OrgStateCache orgs, TimeProvider clock)
+        string orgId, [FromBody] CreateAdminRequest req, ProviderCaller caller, AppDbContext db, Passwords passwords, OrgStateCache orgs, TimeProvider clock, CancellationToken ct)
     {
-        if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, http.RequestAborted) is not { } org) return ProviderApi.NotFound;
-        var body = await JsonBody.ReadAsync<CreateAdminRequest>(http.Request);
-        if (body.Error is { } e) return ErrorResponses.Problem(e);
-        var req = body.Value!;
+        if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, ct) is not { } org) return ProviderApi.NotFound;
         if (Passwords.Validate(req.Username, req.Password) is { } invalid) return ErrorResponses.Problem(invalid);
-        if (!Enum.IsDefined(req.Role)) return ErrorResponses.Problem(KeygateError.Invalid("role", "role must be SUPER_ADMIN or READ_ONLY."));
         var admin = new Account
         {
             Kind = AccountKind.OrgAdmin, Username = req.Username.Trim(), NormalizedUsername = Account.Normalize(req.Username),

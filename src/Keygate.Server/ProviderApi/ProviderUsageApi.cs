@@ -9,7 +9,8 @@ namespace Keygate.ProviderApi;
 public static class ProviderUsageApi
 {
     public static void MapProviderUsage(this RouteGroupBuilder api) =>
-        api.MapGet("/organizations/{orgId}/usage", ProviderUsage);
+        api.MapGet("/organizations/{orgId}/usage", ProviderUsage).WithName("GetUsage")
+            .WithSummary("Read an organization's usage against its threshold and rates").Refuses(404, "RESOURCE_NOT_FOUND");
 
     private static async Task<Results<Ok<UsageView>, ProblemHttpResult>> ProviderUsage(
         string orgId, ProviderCaller caller, OrgStateCache orgs, IUsageCounter usage, TimeProvider clock, CancellationToken ct) =>

@@ -5,13 +5,18 @@ using Keygate.Keys;
 using Keygate.Secrets;
 using Keygate.Webhooks;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using System.ComponentModel.DataAnnotations;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 
 namespace Keygate.ProviderApi;
 
-public sealed record WebhooksRequest(string[] Urls, string? Secret = null);
+/// <summary>Each URL must also pass <see cref="WebhookUrls.UrlProblem"/> (checked in the handler: its errors are per item).</summary>
+public sealed record WebhooksRequest(
+    [property: Required, MaxLength(WebhooksApi.MaxUrls, ErrorMessage = "At most 10 URLs.")] string[] Urls,
+    [property: StringLength(256, MinimumLength = 16, ErrorMessage = "secret must be 16 to 256 characters without control characters."), NoControlCharacters] string? Secret = null);
 public sealed record WebhooksView(string[] Urls, string Secret);
 
 /// <summary>Where an organization's or a service provider's events are sent (contract B, webhooks).</summary>
@@ -21,34 +26,33 @@ public static class WebhooksApi
 
     public static void MapProviderWebhooks(this RouteGroupBuilder api)
     {
-        api.MapPut("/organizations/{orgId}/webhooks", SetForOrganization);
-        api.MapPut("/serviceProviders/{id}/webhooks", SetForServiceProvider);
+        api.MapPut("/organizations/{orgId}/webhooks", SetForOrganization).WithName("SetOrganizationWebhooks")
+            .WithSummary("Set where an organization's events are sent").RefusesBadBody().Refuses(404, "RESOURCE_NOT_FOUND");
+        api.MapPut("/serviceProviders/{id}/webhooks", SetForServiceProvider).WithName("SetServiceProviderWebhooks")
+            .WithSummary("Set where a service provider's events are sent").RefusesBadBody().Refuses(404, "RESOURCE_NOT_FOUND");
     }
 
     private static async Task<Results<Ok<WebhooksView>, ProblemHttpResult>> SetForOrganization(
-        string orgId, HttpContext http, ProviderCaller caller, OrgStateCache orgs, AppDbContext db, KeyVault vault, TimeProvider clock)
+        string orgId, [FromBody] WebhooksRequest req, ProviderCaller caller, OrgStateCache orgs, AppDbContext db, KeyVault vault, TimeProvider clock, CancellationToken ct)
     {
-        if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, http.RequestAborted) is not { } org) return ProviderApi.NotFound;
-        return await SaveAsync(http, caller, db, vault, clock, org.OrgId, null);
+        if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, ct) is not { } org) return ProviderApi.NotFound;
+        return await SaveAsync(req, caller, db, vault, clock, org.OrgId, null);
     }
 
     private static async Task<Results<Ok<WebhooksView>, ProblemHttpResult>> SetForServiceProvider(
-        string id, HttpContext http, ProviderCaller caller, AppDbContext db, KeyVault vault, TimeProvider clock)
+        string id, [FromBody] WebhooksRequest req, ProviderCaller caller, AppDbContext db, KeyVault vault, TimeProvider clock, CancellationToken ct)
     {
         // A service provider sets only its own; another's is the same 404 as a missing one.
         if (!long.TryParse(id, out var spId) || (!caller.IsOperator && caller.Actor.ServiceProviderId != spId)
-            || !await db.ServiceProviders.AnyAsync(s => s.Id == spId, http.RequestAborted))
+            || !await db.ServiceProviders.AnyAsync(s => s.Id == spId, ct))
             return ProviderApi.NotFound;
-        return await SaveAsync(http, caller, db, vault, clock, null, spId);
+        return await SaveAsync(req, caller, db, vault, clock, null, spId);
     }
 
     private static async Task<Results<Ok<WebhooksView>, ProblemHttpResult>> SaveAsync(
-        HttpContext http, ProviderCaller caller, AppDbContext db, KeyVault vault, TimeProvider clock, long? orgId, long? spId)
+        WebhooksRequest req, ProviderCaller caller, AppDbContext db, KeyVault vault, TimeProvider clock, long? orgId, long? spId)
     {
-        var body = await JsonBody.ReadAsync<WebhooksRequest>(http.Request);
-        if (body.Error is { } e) return ErrorResponses.Problem(e);
-        var req = body.Value!;
-        if (Validate(req) is { } invalid) return ErrorResponses.Problem(invalid);
+        if (UrlProblems(req.Urls) is { } invalid) return ErrorResponses.Problem(invalid);
         var urls = req.Urls.Distinct(StringComparer.Ordinal).ToList();
         var secret = req.Secret ?? Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var now = clock.Now();
@@ -84,14 +88,12 @@ public static class WebhooksApi
         return TypedResults.Ok(new WebhooksView([.. urls], secret));
     }
 
-    private static KeygateError? Validate(WebhooksRequest r)
+    /// <summary>Each URL against the delivery rules; the count and the secret are checked by the request's attributes.</summary>
+    private static KeygateError? UrlProblems(string[] urls)
     {
         var bad = new Dictionary<string, string[]>();
-        if (r.Urls.Length > MaxUrls) bad["urls"] = [$"At most {MaxUrls} URLs."];
-        for (var i = 0; i < Math.Min(r.Urls.Length, MaxUrls); i++)
-            if (WebhookUrls.UrlProblem(r.Urls[i]) is { } problem) bad[$"urls[{i}]"] = [problem];
-        if (r.Secret is { } s && (s.Length is < 16 or > 256 || s.Any(char.IsControl)))
-            bad["secret"] = ["secret must be 16 to 256 characters without control characters."];
+        for (var i = 0; i < urls.Length; i++)
+            if (WebhookUrls.UrlProblem(urls[i]) is { } problem) bad[$"urls[{i}]"] = [problem];
         return bad.Count == 0 ? null : KeygateError.Invalid("The webhook settings are not valid.", bad);
     }
 

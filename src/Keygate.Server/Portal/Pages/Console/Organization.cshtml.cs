@@ -16,7 +16,7 @@ namespace Keygate.Portal.Pages;
 /// <see cref="KeyLifecycle"/>; another provider's organization is the same 404 as a missing one.
 /// </summary>
 public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle, IUsageCounter usage, TimeProvider clock,
-    IOptions<KeygateOptions> options) : PageModel
+    IOptions<KeygateOptions> options, RequestValidator validator) : PageModel
 {
     public OrgSnapshot Org { get; private set; } = null!;
     public Actor Me { get; private set; } = null!;
@@ -44,7 +44,7 @@ public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle
             at = new DateTimeOffset(t, TimeSpan.Zero).ToUnixTimeSeconds();
         }
         var request = new SubscriptionRequest(enabled, at);
-        return request.Validate() ?? (await lifecycle.SetSubscriptionAsync(Me, Org.OrgId, request.Enabled, request.ExpiresAt)).Error;
+        return await validator.ValidateAsync(request) ?? (await lifecycle.SetSubscriptionAsync(Me, Org.OrgId, request.Enabled, request.ExpiresAt)).Error;
     });
 
     /// <summary>Renewing adds a year to the later of now and the current expiry, and turns the subscription on.</summary>
@@ -58,7 +58,7 @@ public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle
     {
         if (!Enum.TryParse<DisabledReason>(reason, out var r)) return KeygateError.Invalid("reason", "Choose a reason.");
         var request = new DisableRequest(r, string.IsNullOrWhiteSpace(note) ? null : note.Trim());
-        return request.Validate() ?? (await lifecycle.DisableAsync(Me, Org.OrgId, keyId, request.Reason, request.Note)).Error;
+        return await validator.ValidateAsync(request) ?? (await lifecycle.DisableAsync(Me, Org.OrgId, keyId, request.Reason, request.Note)).Error;
     });
 
     public Task<IActionResult> OnPostEnableAsync(long orgId, long keyId) =>
@@ -68,7 +68,7 @@ public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle
     {
         if (!ModelState.IsValid) return KeygateError.Invalid("limits", "Every limit must be a whole number.");
         var request = Limits.ToRequest();
-        return request.Validate() ?? (await lifecycle.SetLimitsAsync(Me, Org.OrgId, request.ApplyTo)).Error;
+        return await validator.ValidateAsync(request) ?? (await lifecycle.SetLimitsAsync(Me, Org.OrgId, request.ApplyTo)).Error;
     });
 
     private async Task<IActionResult> ChangeAsync(long orgId, string done, Func<Task<KeygateError?>> change)
