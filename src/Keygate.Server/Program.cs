@@ -64,6 +64,7 @@ await Bootstrap.RunAsync(app.Services);
 app.UseKeygateForwardedHeaders(keygate);
 app.UseKeygateErrors((PortalHeaders.IsPortalPath, PortalErrorPage.WriteAsync));
 app.UseDeclaredBodyLimits();
+app.UseNoByteOrderMark();
 app.UsePortalHeaders();
 app.UsePortalAssets();
 app.UseAuthentication();

@@ -15,7 +15,9 @@ public static class ForwardAuthApi
     public static readonly KeygateError NoOriginalUri = KeygateError.Invalid("X-Original-URI (or X-Forwarded-Uri) is required.");
 
     public static void MapForwardAuth(this IEndpointRouteBuilder app) =>
-        app.MapGet("/gateway/v1/authorize", Authorize).WithTags("Gateway").ExcludeFromDescription();
+        app.MapGet("/gateway/v1/authorize", Authorize).WithTags("Gateway").WithName("ForwardAuthorize")
+            .WithSummary("Forward-auth for nginx auth_request, Traefik or Envoy: checks the original request and answers the identity token headers")
+            .Produces(StatusCodes.Status200OK).OnLegacySession().RefusesLegacy(400, "INVALID_INPUT_ARGUMENT");
 
     private static async Task Authorize(HttpContext http, IdentityTokens tokens)
     {

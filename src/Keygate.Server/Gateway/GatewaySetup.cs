@@ -23,7 +23,9 @@ public static class GatewaySetup
     public static void MapKeygateGateway(this WebApplication app)
     {
         app.MapGet("/.well-known/jwks.json", async (SigningKeyRing ring, HttpContext http) =>
-            TypedResults.Text(await ring.JwksAsync(http.RequestAborted), "application/json")).WithTags("Gateway");
+            TypedResults.Text(await ring.JwksAsync(http.RequestAborted), "application/json")).WithTags("Gateway")
+            // A well-known document like /healthz, not an operation of the API (docs/gateway.md describes it).
+            .ExcludeFromDescription();
         app.MapForwardAuth();
 
         // Keygate's own /api/v1 routes are literal and so win over a route's catch-all; YARP's routes win over the

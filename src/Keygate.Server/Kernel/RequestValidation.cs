@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -34,6 +35,37 @@ public static partial class RequestValidation
             s.Converters.Add(new StrictStringConverter());
         });
         return services;
+    }
+
+    /// <summary>
+    /// A typed JSON body that starts with a byte-order mark is refused like on the legacy routes (<see cref="JsonBody"/>):
+    /// RFC 8259 forbids sending one, and System.Text.Json would skip it silently. The first bytes are only looked at,
+    /// not consumed, so the body still streams to the binder. Only requests bound to a typed body are checked.
+    /// </summary>
+    public static void UseNoByteOrderMark(this WebApplication app) => app.Use(async (ctx, next) =>
+    {
+        if (ctx.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>() is not null && JsonBody.IsJson(ctx.Request.ContentType)
+            && await StartsWithByteOrderMarkAsync(ctx.Request.BodyReader, ctx.RequestAborted))
+            throw new BadHttpRequestException("The request body starts with a byte-order mark.", StatusCodes.Status400BadRequest);
+        await next(ctx);
+    });
+
+    private static async Task<bool> StartsWithByteOrderMarkAsync(System.IO.Pipelines.PipeReader body, CancellationToken ct)
+    {
+        while (true)
+        {
+            var read = await body.ReadAsync(ct);
+            var buffer = read.Buffer;
+            if (buffer.Length >= 3 || read.IsCompleted)
+            {
+                Span<byte> first = stackalloc byte[3];
+                var n = (int)Math.Min(3, buffer.Length);
+                buffer.Slice(0, n).CopyTo(first);
+                body.AdvanceTo(buffer.Start); // nothing consumed or examined: the binder reads it all
+                return n == 3 && first[0] == 0xEF && first[1] == 0xBB && first[2] == 0xBF;
+            }
+            body.AdvanceTo(buffer.Start, buffer.End);
+        }
     }
 
     /// <summary>

@@ -14,7 +14,9 @@ public sealed record RotatedSigningKey(string Kid);
 public static class ProviderSigningKeysApi
 {
     public static void MapProviderSigningKeys(this RouteGroupBuilder api) =>
-        api.MapPost("/signingKeys/rotate", Rotate);
+        api.MapPost("/signingKeys/rotate", Rotate).WithName("RotateSigningKey")
+            .WithSummary("Rotate the gateway's identity-token signing key (operator only; no body needed)")
+            .Refuses(413, "PAYLOAD_TOO_LARGE").Refuses(415, "UNSUPPORTED_MEDIA_TYPE").Refuses(403, "ACCESS_DENIED");
 
     private static async Task<Results<Ok<RotatedSigningKey>, ProblemHttpResult>> Rotate(
         HttpContext http, ProviderCaller caller, SigningKeyRing ring, TimeProvider clock)
