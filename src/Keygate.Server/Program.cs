@@ -63,6 +63,7 @@ await Bootstrap.RunAsync(app.Services);
 
 app.UseKeygateForwardedHeaders(keygate);
 app.UseKeygateErrors((PortalHeaders.IsPortalPath, PortalErrorPage.WriteAsync));
+app.UseProviderAuthentication();
 app.UseDeclaredBodyLimits();
 app.UseNoByteOrderMark();
 app.UsePortalHeaders();

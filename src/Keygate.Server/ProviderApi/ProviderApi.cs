@@ -12,7 +12,7 @@ public static class ProviderApi
     public static void MapProviderApi(this IEndpointRouteBuilder app)
     {
         var max = app.ServiceProvider.GetRequiredService<IOptions<KeygateOptions>>().Value.MaxJsonBodyBytes;
-        var api = app.MapGroup("/provider/v1").AddEndpointFilter<ProviderAuthFilter>().WithTags("Provider")
+        var api = app.MapGroup(ProviderAuthentication.Prefix).WithTags("Provider")
             .WithMetadata(new RequestSizeLimitAttribute(max)) // a larger body is a 413 while the framework reads it
             .SecuredBy(ApiDocs.ProviderToken).Refuses(401, "UNAUTHORIZED");
         api.MapProviderAccounts();

@@ -37,6 +37,23 @@ public sealed class ProviderAuthenticationTests(KeygateApp fixture) : ProviderAp
     }
 
     [Fact]
+    public async Task WithoutATokenABadBodyIs401NotAnAnswerAboutTheBody()
+    {
+        // The token is checked before the body is bound or validated: a caller without one learns nothing more.
+        using var c = app.Client();
+        foreach (var (body, type) in new[] { ("{not json", "application/json"), ("{\"name\":1}", "application/json"), ("name=x", "text/plain") })
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Post, "/provider/v1/serviceProviders")
+            {
+                Content = new StringContent(body, Encoding.UTF8, type),
+            };
+            req.Content.Headers.ContentType!.CharSet = null;
+            await AssertUnauthorized(await c.SendAsync(req));
+        }
+        await AssertUnauthorized(await c.PutAsync("/provider/v1/organizations/999999/limits", new StringContent("[", Encoding.UTF8, "application/json")));
+    }
+
+    [Fact]
     public async Task RequestWithoutAuthorizationHeaderIs401ProblemWithBearerChallenge() =>
         await AssertRefusedWith(null);
 
