@@ -9,6 +9,7 @@ namespace Keygate.Data;
 /// </summary>
 public abstract class AppDbContext(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
 {
+
     /// <summary>The key ring behind portal cookies and antiforgery tokens, shared by every node (and kept across restarts).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<ServiceProvider> ServiceProviders => Set<ServiceProvider>();
@@ -16,6 +17,7 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<Account> Accounts => Set<Account>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<LegacySession> LegacySessions => Set<LegacySession>();
+    public DbSet<PortalLogout> PortalLogouts => Set<PortalLogout>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<ProviderToken> ProviderTokens => Set<ProviderToken>();
     public DbSet<MeterState> MeterStates => Set<MeterState>();
@@ -79,6 +81,12 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
             e.HasIndex(x => x.KeyId);
         });
 
+        b.Entity<PortalLogout>(e =>
+        {
+            e.HasKey(x => x.SessionHash);
+            e.HasIndex(x => x.ExpiresAtMs);
+        });
+
         b.Entity<AuditEvent>(e =>
         {
             e.Property(x => x.Actor).HasMaxLength(300);
@@ -93,6 +101,8 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
         {
             e.HasKey(x => x.OrganizationId);
             e.Property(x => x.OrganizationId).ValueGeneratedNever();
+            // A flush racing an enable's reset fails and is retried, rather than overwriting it (MemoryUsageCounter).
+            e.Property(x => x.ThresholdResets).IsConcurrencyToken();
         });
 
         b.Entity<UsageBucket>(e => e.HasKey(x => new { x.OrganizationId, x.HourStartMs }));
