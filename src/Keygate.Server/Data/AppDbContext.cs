@@ -7,8 +7,16 @@ namespace Keygate.Data;
 /// The one DbContext. Each database provider has a thin subclass so that each keeps its own migration set
 /// (EF Core "migrations with multiple providers").
 /// </summary>
-public abstract class AppDbContext(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
+public abstract class AppDbContext : DbContext, IDataProtectionKeyContext
 {
+    protected AppDbContext(DbContextOptions options) : base(options)
+    {
+        // Inside a transaction of ours EF would wrap each SaveChanges in a savepoint, and it ignores a failure to release
+        // it: a connection lost at that moment went unnoticed until the next statement met the broken connection as an
+        // ObjectDisposedException on the NpgsqlTransaction. Nothing here goes on with a transaction after a failed save
+        // (it is rolled back and the change answers or runs again), so the savepoints only cost two round trips.
+        Database.AutoSavepointsEnabled = false;
+    }
 
     /// <summary>The key ring behind portal cookies and antiforgery tokens, shared by every node (and kept across restarts).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
