@@ -7,8 +7,17 @@ namespace Keygate.Data;
 /// The one DbContext. Each database provider has a thin subclass so that each keeps its own migration set
 /// (EF Core "migrations with multiple providers").
 /// </summary>
-public abstract class AppDbContext(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
+public abstract class AppDbContext : DbContext, IDataProtectionKeyContext
 {
+    protected AppDbContext(DbContextOptions options) : base(options)
+    {
+        // Inside a transaction of ours EF would wrap each SaveChanges in a savepoint, and it ignores a failure to release
+        // it: a connection lost at that moment went unnoticed until the next statement met the broken connection as an
+        // ObjectDisposedException on the NpgsqlTransaction. Nothing here goes on with a transaction after a failed save
+        // (it is rolled back and the change answers or runs again), so the savepoints only cost two round trips.
+        Database.AutoSavepointsEnabled = false;
+    }
+
     /// <summary>The key ring behind portal cookies and antiforgery tokens, shared by every node (and kept across restarts).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<ServiceProvider> ServiceProviders => Set<ServiceProvider>();
@@ -16,6 +25,7 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<Account> Accounts => Set<Account>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<LegacySession> LegacySessions => Set<LegacySession>();
+    public DbSet<PortalLogout> PortalLogouts => Set<PortalLogout>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<ProviderToken> ProviderTokens => Set<ProviderToken>();
     public DbSet<MeterState> MeterStates => Set<MeterState>();
@@ -80,6 +90,12 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
             e.HasIndex(x => x.KeyId);
         });
 
+        b.Entity<PortalLogout>(e =>
+        {
+            e.HasKey(x => x.SessionHash);
+            e.HasIndex(x => x.ExpiresAtMs);
+        });
+
         b.Entity<AuditEvent>(e =>
         {
             e.Property(x => x.Actor).HasMaxLength(300);
@@ -94,6 +110,8 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
         {
             e.HasKey(x => x.OrganizationId);
             e.Property(x => x.OrganizationId).ValueGeneratedNever();
+            // A flush racing an enable's reset fails and is retried, rather than overwriting it (MemoryUsageCounter).
+            e.Property(x => x.ThresholdResets).IsConcurrencyToken();
         });
 
         b.Entity<UsageBucket>(e => e.HasKey(x => new { x.OrganizationId, x.HourStartMs }));

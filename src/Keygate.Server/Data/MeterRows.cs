@@ -9,6 +9,12 @@ public sealed class MeterState
     public long WarnedWindowStartMs { get; set; } = -1;
     public long SandboxDayStartMs { get; set; }
     public long SandboxDayCount { get; set; }
+    /// <summary>
+    /// How many times the threshold window was reset (an enable after the threshold). The enable bumps it in its own
+    /// transaction; a flush taken before the node applied that reset carries the old number and leaves the
+    /// threshold fields alone, so it cannot write the old count back over the reset.
+    /// </summary>
+    public long ThresholdResets { get; set; }
 }
 
 /// <summary>Usage history: calls per org per hour, by weight.</summary>

@@ -24,6 +24,7 @@ public static class JsonBody
     public static readonly JsonSerializerOptions Strict = new(JsonSerializerDefaults.Web)
     {
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false, // a repeated name: which value was meant? (400, not the last one silently)
         RespectNullableAnnotations = true,
         RespectRequiredConstructorParameters = true,
         AllowDuplicateProperties = false,

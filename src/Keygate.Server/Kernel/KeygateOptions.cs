@@ -20,6 +20,8 @@ public sealed class KeygateOptions
     public int MaxConcurrentHashes { get; set; }
     public int HashQueueWaitMilliseconds { get; set; } = 2000;
     public int SessionIdleMinutes { get; set; } = 30;
+    /// <summary>A legacy session ends this long after its login, whatever its activity (contract A2).</summary>
+    public int SessionMaxHours { get; set; } = 24;
     /// <summary>Largest JSON body accepted by the APIs; larger ones get 413.</summary>
     public int MaxJsonBodyBytes { get; set; } = 64 * 1024;
     public MetricsOptions Metrics { get; set; } = new();

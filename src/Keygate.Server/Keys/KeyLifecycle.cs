@@ -127,8 +127,11 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
             {
                 // Enabling after the threshold starts a fresh window, or the next call would disable the key again.
                 db.AuditEvents.Add(AuditLog.Event(actor, org.Id, "usage.window_reset", key.Id, AuditLog.Success, NowMs));
+                // The reset is written in the enable's transaction (a crash after the commit keeps it), then applied.
                 var orgId = org.Id;
-                change.AfterCommit.Add(() => usage.ResetThresholdAsync(orgId, NowMs));
+                Func<ValueTask> apply = () => ValueTask.CompletedTask;
+                change.AfterSave.Add(async () => { apply = await usage.ResetThresholdAsync(db, orgId, NowMs); return 0; });
+                change.AfterCommit.Add(() => apply());
             }
             key.DisabledReason = null;
             key.DisabledByKind = null;

@@ -49,12 +49,12 @@ public sealed class DatabaseUsageCounter(IServiceScopeFactory scopes, UsageHisto
     public async ValueTask ReturnSandboxAsync(long orgId, long now) =>
         await ChangeAsync(orgId, m => { m.ReturnSandbox(now); return default; });
 
-    /// <summary>Zeroes the threshold window and leaves a reset row, so a Redis that missed the reset gets it with the merge.</summary>
-    public async ValueTask ResetThresholdAsync(long orgId, long now)
+    /// <summary>
+    /// Zeroes the threshold window and leaves a reset row, in the caller's transaction and under the org's lock until
+    /// it ends: Redis gets the reset with the next merge, by this node at once or by any node's round.
+    /// </summary>
+    public async Task<Func<ValueTask>> ResetThresholdAsync(AppDbContext db, long orgId, long now)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        await using var tx = await db.Database.BeginTransactionAsync();
         await LockAsync(db, orgId);
         await db.Database.ExecuteSqlInterpolatedAsync($"""
             UPDATE "MeterWindows" SET "Count" = 0, "Unmerged" = 0 WHERE "OrganizationId" = {orgId} AND "Name" = {Meter.Names[Meter.ThresholdSlot]};
@@ -62,7 +62,7 @@ public sealed class DatabaseUsageCounter(IServiceScopeFactory scopes, UsageHisto
             INSERT INTO "MeterWindows" ("OrganizationId", "Name", "WindowStartMs", "Count", "Unmerged") VALUES ({orgId}, {ResetName}, {now}, 1, 1)
             ON CONFLICT ("OrganizationId", "Name") DO UPDATE SET "Count" = 1, "Unmerged" = 1;
             """);
-        await tx.CommitAsync();
+        return () => ValueTask.CompletedTask;
     }
 
     public async ValueTask<UsageView> ReadAsync(long orgId, OrgLimits limits, long now)

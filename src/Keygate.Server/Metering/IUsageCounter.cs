@@ -24,8 +24,12 @@ public interface IUsageCounter
     /// <summary>Gives back a sandbox submission that was never forwarded.</summary>
     ValueTask ReturnSandboxAsync(long orgId, long nowMs);
 
-    /// <summary>Starts a fresh threshold window (after the provider enables a threshold-disabled key).</summary>
-    ValueTask ResetThresholdAsync(long orgId, long nowMs);
+    /// <summary>
+    /// Starts a fresh threshold window (the provider enabled a threshold-disabled key). The reset is written in
+    /// <paramref name="db"/>'s open transaction, the enable's, so a crash after the enable's commit cannot bring the
+    /// old count back; the returned step applies it to the live counters once that transaction has committed.
+    /// </summary>
+    Task<Func<ValueTask>> ResetThresholdAsync(AppDbContext db, long orgId, long nowMs);
 
     ValueTask<UsageView> ReadAsync(long orgId, OrgLimits limits, long nowMs);
 }

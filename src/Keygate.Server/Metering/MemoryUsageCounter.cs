@@ -18,6 +18,8 @@ public sealed class MemoryUsageCounter(IServiceScopeFactory scopes, UsageHistory
         public readonly Meter Meter = new();
         public readonly UsageHistory.Hours History = history;
         public bool Dirty;
+        /// <summary>The resets of the threshold window this meter has applied (<see cref="MeterState.ThresholdResets"/>).</summary>
+        public long Resets;
     }
 
     private OrgMeter MeterOf(long orgId) => _meters.GetOrAdd(orgId, static (id, h) => new OrgMeter(h.For(id)), history);
@@ -60,15 +62,27 @@ public sealed class MemoryUsageCounter(IServiceScopeFactory scopes, UsageHistory
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask ResetThresholdAsync(long orgId, long now)
+    public async Task<Func<ValueTask>> ResetThresholdAsync(AppDbContext db, long orgId, long now)
     {
-        var m = MeterOf(orgId);
-        lock (m)
+        await db.Database.ExecuteSqlInterpolatedAsync($"""
+            INSERT INTO "MeterStates" ("OrganizationId", "ThresholdWindowStartMs", "ThresholdCount", "WarnedWindowStartMs",
+              "SandboxDayStartMs", "SandboxDayCount", "ThresholdResets")
+            VALUES ({orgId}, 0, 0, -1, 0, 0, 1)
+            ON CONFLICT ("OrganizationId") DO UPDATE SET
+              "ThresholdCount" = 0, "WarnedWindowStartMs" = -1, "ThresholdResets" = "MeterStates"."ThresholdResets" + 1
+            """);
+        var resets = await db.MeterStates.Where(s => s.OrganizationId == orgId).Select(s => s.ThresholdResets).FirstAsync();
+        return () =>
         {
-            m.Meter.ResetThreshold();
-            m.Dirty = true;
-        }
-        return ValueTask.CompletedTask;
+            var m = MeterOf(orgId);
+            lock (m)
+            {
+                m.Meter.ResetThreshold();
+                m.Resets = resets;
+                m.Dirty = true;
+            }
+            return ValueTask.CompletedTask;
+        };
     }
 
     public ValueTask<UsageView> ReadAsync(long orgId, OrgLimits limits, long now)
@@ -90,10 +104,12 @@ public sealed class MemoryUsageCounter(IServiceScopeFactory scopes, UsageHistory
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         foreach (var s in await db.MeterStates.AsNoTracking().ToListAsync(ct))
         {
-            var m = MeterOf(s.OrganizationId).Meter;
+            var om = MeterOf(s.OrganizationId);
+            var m = om.Meter;
             m.Threshold = new Meter.Window { Start = s.ThresholdWindowStartMs, Count = s.ThresholdCount };
             m.WarnedWindowStart = s.WarnedWindowStartMs;
             m.SandboxDay = new Meter.Window { Start = s.SandboxDayStartMs, Count = s.SandboxDayCount };
+            om.Resets = s.ThresholdResets;
         }
         // The hourly rate windows are exactly this hour's usage buckets.
         var hours = await db.UsageBuckets.AsNoTracking().GroupBy(b => b.OrganizationId)
@@ -131,6 +147,7 @@ public sealed class MemoryUsageCounter(IServiceScopeFactory scopes, UsageHistory
                 {
                     OrganizationId = orgId, ThresholdWindowStartMs = m.Meter.Threshold.Start, ThresholdCount = m.Meter.Threshold.Count,
                     WarnedWindowStartMs = m.Meter.WarnedWindowStart, SandboxDayStartMs = m.Meter.SandboxDay.Start, SandboxDayCount = m.Meter.SandboxDay.Count,
+                    ThresholdResets = m.Resets,
                 });
             }
         }
@@ -154,8 +171,14 @@ public sealed class MemoryUsageCounter(IServiceScopeFactory scopes, UsageHistory
             var existing = await db.MeterStates.Where(s => ids.Contains(s.OrganizationId)).ToDictionaryAsync(s => s.OrganizationId);
             foreach (var state in chunk)
             {
-                if (existing.TryGetValue(state.OrganizationId, out var row)) db.Entry(row).CurrentValues.SetValues(state);
-                else db.MeterStates.Add(state);
+                if (!existing.TryGetValue(state.OrganizationId, out var row)) db.MeterStates.Add(state);
+                else if (row.ThresholdResets == state.ThresholdResets) db.Entry(row).CurrentValues.SetValues(state);
+                else
+                {
+                    // A reset committed that this snapshot predates: its threshold count is the old window's.
+                    row.SandboxDayStartMs = state.SandboxDayStartMs;
+                    row.SandboxDayCount = state.SandboxDayCount;
+                }
             }
             await db.SaveChangesAsync();
         }

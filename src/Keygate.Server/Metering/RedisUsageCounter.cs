@@ -215,9 +215,10 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
 
     /// <summary>
     /// A reset is rare (the provider enables a threshold-disabled key), so it takes the database's way, which
-    /// leaves a reset row, and merges it into Redis at once when Redis is there.
+    /// leaves a reset row in the enable's transaction; once that committed, the row is merged into Redis at once
+    /// when Redis is there (else by the next merge round of any node).
     /// </summary>
-    public async ValueTask ResetThresholdAsync(long orgId, long now)
+    public async Task<Func<ValueTask>> ResetThresholdAsync(AppDbContext db, long orgId, long now)
     {
         var m = MeterOf(orgId);
         lock (m)
@@ -226,10 +227,13 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
             m.Unsaved[Meter.ThresholdSlot].Count = 0;
             m.WarnedUnsaved = -1;
         }
-        await database.ResetThresholdAsync(orgId, now);
-        if (!UseRedis()) return;
-        try { await MergeAsync(orgId); }
-        catch (Exception e) when (RedisLink.IsFailure(e)) { FallBack(e); }
+        await database.ResetThresholdAsync(db, orgId, now);
+        return async () =>
+        {
+            if (!UseRedis()) return;
+            try { await MergeAsync(orgId); }
+            catch (Exception e) when (RedisLink.IsFailure(e)) { FallBack(e); }
+        };
     }
 
     /// <summary>In Redis when it is there, else in the database, after saving what this node counted in Redis.</summary>

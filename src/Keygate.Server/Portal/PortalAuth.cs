@@ -1,5 +1,6 @@
 using Keygate.Data;
 using Keygate.Kernel;
+using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
 
@@ -7,7 +8,7 @@ namespace Keygate.Portal;
 
 /// <summary>
 /// One cookie scheme for the admin portal and the provider console: HttpOnly, SameSite=Strict, ended after
-/// 30 idle minutes or at logout. A kind claim tells org admins from staff, and the two areas' policies each
+/// 30 idle minutes, 12 hours after the login whatever the activity (contract A2), or at logout. A kind claim tells org admins from staff, and the two areas' policies each
 /// require their own kind, so neither can open the other's pages.
 /// </summary>
 public static class PortalAuth
@@ -20,10 +21,13 @@ public static class PortalAuth
     public const string ServiceProviderClaim = "keygate:sp";
     public const string ServiceProviderNameClaim = "keygate:spName";
     public const string SessionClaim = "keygate:sid";
+    /// <summary>The login's time (epoch ms): renewals issue new cookies, the absolute lifetime counts from this.</summary>
+    public const string LoginAtClaim = "keygate:loginAt";
     public const string ConsoleHome = "/console";
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(30);
+    public static readonly TimeSpan MaxLifetime = TimeSpan.FromHours(12);
 
-    public static ClaimsPrincipal Principal(Account a, string? serviceProviderName)
+    public static ClaimsPrincipal Principal(Account a, string? serviceProviderName, long nowMs)
     {
         List<Claim> claims =
         [
@@ -32,6 +36,7 @@ public static class PortalAuth
             new(KindClaim, a.Kind.ToString()),
             // A random id per login, so that a logout can refuse this very cookie if it is replayed.
             new(SessionClaim, RandomNumberGenerator.GetHexString(32)),
+            new(LoginAtClaim, nowMs.ToString(CultureInfo.InvariantCulture)),
         ];
         if (a.Kind == AccountKind.OrgAdmin)
         {
@@ -45,6 +50,10 @@ public static class PortalAuth
         }
         return new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme, ClaimTypes.Name, ClaimTypes.Role));
     }
+
+    /// <summary>When the login was made; a cookie without it (issued before lifetimes existed) counts as over.</summary>
+    public static long LoginAtMs(ClaimsPrincipal user) =>
+        long.TryParse(user.FindFirstValue(LoginAtClaim), NumberStyles.None, CultureInfo.InvariantCulture, out var ms) ? ms : long.MinValue;
 
     public static bool IsStaff(ClaimsPrincipal user) => user.FindFirstValue(KindClaim) == nameof(AccountKind.Staff);
 
@@ -82,15 +91,20 @@ public static class PortalAuth
             };
             o.Events.OnValidatePrincipal = async ctx =>
             {
-                var sid = ctx.Principal?.FindFirstValue(SessionClaim);
-                if (sid is null || await ctx.HttpContext.RequestServices.GetRequiredService<PortalLogouts>().IsLoggedOutAsync(sid))
+                var services = ctx.HttpContext.RequestServices;
+                // Only the portal's pages act for this login; elsewhere (the APIs) it is no one, so their requests
+                // never wait on the logout check below.
+                if (ctx.Principal is not { } user || !PortalHeaders.IsPortalPath(ctx.HttpContext.Request.Path)
+                    || services.GetRequiredService<TimeProvider>().Now() - LoginAtMs(user) >= (long)MaxLifetime.TotalMilliseconds
+                    || user.FindFirstValue(SessionClaim) is not { } sid
+                    || await services.GetRequiredService<PortalLogouts>().IsLoggedOutAsync(sid))
                 {
                     ctx.RejectPrincipal();
                     return;
                 }
                 // Sliding expiration alone renews only past half-time, which would end an active session early;
                 // renewing on every portal request makes it exactly 30 minutes after the last one.
-                ctx.ShouldRenew = PortalHeaders.IsPortalPath(ctx.HttpContext.Request.Path);
+                ctx.ShouldRenew = true;
             };
         });
         services.AddAuthorizationBuilder()

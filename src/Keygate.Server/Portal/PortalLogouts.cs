@@ -1,48 +1,63 @@
-using Keygate.Cluster;
+using Keygate.Data;
+using Keygate.Kernel;
+using Microsoft.EntityFrameworkCore;
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
 
 namespace Keygate.Portal;
 
 /// <summary>
-/// Portal cookies are self-contained, so deleting one at logout would not stop a copy of it. The ids of
-/// logged-out logins are kept until every copy has expired on its own (30 idle minutes), and refused.
-/// On a cluster (Keygate:Redis) each logout is also a Redis key with that lifetime, so every node refuses the
-/// copies; while Redis is unreachable a node refuses those it saw itself, and the idle timeout ends the rest.
+/// Portal cookies are self-contained, so deleting one at logout would not stop a copy of it. A logout is a row in
+/// the database (contract A2: refused on every node and after any restart), kept until the login's absolute
+/// lifetime is over. Every portal request asks the database unless this node already knows the login is logged
+/// out: a logout is never undone, so what a node knows is never wrong, and a logout on another node is seen at the
+/// next request. While the database is unreachable the question fails, and the request with it (503): a logged-out
+/// cookie is never let in for want of an answer.
 /// </summary>
-public sealed class PortalLogouts(TimeProvider clock, ILogger<PortalLogouts> log, RedisLink? redis = null)
+public sealed class PortalLogouts(IServiceScopeFactory scopes, TimeProvider clock)
 {
-    private readonly ConcurrentDictionary<string, long> _until = new();
+    /// <summary>Logged-out login ids this node has seen, with the end of their row.</summary>
+    private readonly ConcurrentDictionary<string, long> _known = new();
 
-    public async Task AddAsync(string sessionId)
+    /// <summary>Records the logout in the database (a failure fails the logout), and prunes rows whose logins are over.</summary>
+    public async Task AddAsync(string sessionId, long loginAtMs)
     {
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        foreach (var (id, until) in _until)
-            if (until <= now) _until.TryRemove(id, out _);
-        _until[sessionId] = now + (long)PortalAuth.IdleTimeout.TotalMilliseconds;
-        if (redis is not { IsUp: true }) return;
-        try
+        var now = clock.Now();
+        var until = Math.Max(now, loginAtMs) + (long)PortalAuth.MaxLifetime.TotalMilliseconds;
+        var hash = Hash(sessionId);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        await db.PortalLogouts.Where(l => l.ExpiresAtMs <= now).ExecuteDeleteAsync();
+        if (!await db.PortalLogouts.AnyAsync(l => l.SessionHash == hash))
         {
-            await redis.Db.StringSetAsync(Key(sessionId), 1, PortalAuth.IdleTimeout);
+            db.PortalLogouts.Add(new PortalLogout { SessionHash = hash, ExpiresAtMs = until });
+            try { await db.SaveChangesAsync(); }
+            catch (DbUpdateException e) when (Db.IsUniqueViolation(e)) { } // a copy of the cookie logged out at the same moment
         }
-        catch (Exception e) when (RedisLink.IsFailure(e))
-        {
-            log.LogWarning("Redis did not take a portal logout ({Error}); other nodes refuse its cookie only after the idle timeout", e.GetType().Name);
-        }
+        Remember(sessionId, until, now);
     }
 
     public async ValueTask<bool> IsLoggedOutAsync(string sessionId)
     {
-        if (_until.ContainsKey(sessionId)) return true;
-        if (redis is not { IsUp: true }) return false;
-        try
-        {
-            return await redis.Db.KeyExistsAsync(Key(sessionId));
-        }
-        catch (Exception e) when (RedisLink.IsFailure(e))
-        {
-            return false; // as without Redis: this node's own logouts only
-        }
+        var now = clock.Now();
+        if (_known.TryGetValue(sessionId, out var known) && known > now) return true;
+        var hash = Hash(sessionId);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var until = await db.PortalLogouts.Where(l => l.SessionHash == hash && l.ExpiresAtMs > now)
+            .Select(l => (long?)l.ExpiresAtMs).FirstOrDefaultAsync();
+        if (until is null) return false;
+        Remember(sessionId, until.Value, now);
+        return true;
     }
 
-    private StackExchange.Redis.RedisKey Key(string sessionId) => redis!.Key("pl:" + sessionId);
+    private void Remember(string sessionId, long until, long now)
+    {
+        foreach (var (id, end) in _known)
+            if (end <= now) _known.TryRemove(id, out _);
+        _known[sessionId] = until;
+    }
+
+    private static byte[] Hash(string sessionId) => SHA256.HashData(Encoding.UTF8.GetBytes(sessionId));
 }

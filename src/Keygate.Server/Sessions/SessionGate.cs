@@ -45,6 +45,8 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
         var session = id is null ? null : await sessions.FindAsync(id, http.RequestAborted);
         if (session is null) return KeygateError.SessionNotValid;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        // Past its lifetime the session is over whatever its activity (contract A2); the sweep removes it.
+        if (sessions.IsPastMaxAge(session, now)) return KeygateError.SessionNotValid;
         // An idle session stays refused (refusals never touch it) until the sweep removes it: no database write
         // here, so the answer is the same while the database is unreachable. On a cluster another node may have
         // used it since, so the database's last-seen is asked first.

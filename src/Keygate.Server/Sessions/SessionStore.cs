@@ -46,6 +46,7 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
 {
     private readonly ConcurrentDictionary<UInt128, SessionEntry> _sessions = new();
     private long IdleMs => options.Value.SessionIdleMinutes * 60_000L;
+    private long MaxAgeMs => options.Value.SessionMaxHours * 3_600_000L;
 
     public int Count => _sessions.Count;
 
@@ -92,7 +93,7 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
         if (r is null) return null;
         var entry = EntryOf(r.s, r.Username, r.Role);
         entry.VerifiedVersion = r.StateVersion;
-        if (IsIdle(entry, clock.GetUtcNow().ToUnixTimeMilliseconds())) return null;
+        if (IsOver(entry, clock.GetUtcNow().ToUnixTimeMilliseconds())) return null;
         return _sessions.GetOrAdd(KeyOf(hash), entry);
     }
 
@@ -119,6 +120,12 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
     }
 
     public bool IsIdle(SessionEntry e, long nowMs) => nowMs - e.LastSeenMs >= IdleMs;
+
+    /// <summary>Past its absolute lifetime (Keygate:SessionMaxHours after the login), whatever its activity on any node.</summary>
+    public bool IsPastMaxAge(SessionEntry e, long nowMs) => nowMs - e.CreatedAtMs >= MaxAgeMs;
+
+    /// <summary>Ended by time: idle on this node, or past its lifetime.</summary>
+    private bool IsOver(SessionEntry e, long nowMs) => IsIdle(e, nowMs) || IsPastMaxAge(e, nowMs);
 
     /// <summary>
     /// Idle as far as every node knows? On a cluster node another node may have used the session: the
@@ -232,7 +239,8 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-            var rows = await db.LegacySessions.AsNoTracking().Where(s => s.OrganizationId == orgId && s.LastSeenAtMs > nowMs - IdleMs)
+            var rows = await db.LegacySessions.AsNoTracking()
+                .Where(s => s.OrganizationId == orgId && s.LastSeenAtMs > nowMs - IdleMs && s.CreatedAtMs > nowMs - MaxAgeMs)
                 .Join(db.Accounts, s => s.AccountId, a => a.Id, (s, a) => new { s, a.Username, a.Role }).ToListAsync(ct);
             foreach (var r in rows)
             {
@@ -241,7 +249,7 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
                 if (!here.TryGetValue(KeyOf(r.s.IdHash), out var mine) || mine.LastSeenMs < entry.LastSeenMs) here[KeyOf(r.s.IdHash)] = entry;
             }
         }
-        return here.Values.Where(s => !IsIdle(s, nowMs)).OrderBy(s => s.CreatedAtMs).ToList();
+        return here.Values.Where(s => !IsOver(s, nowMs)).OrderBy(s => s.CreatedAtMs).ToList();
     }
 
     private static UInt128 KeyOf(ReadOnlySpan<byte> hash) =>
@@ -258,8 +266,8 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var since = clock.GetUtcNow().ToUnixTimeMilliseconds() - IdleMs;
-        var rows = await db.LegacySessions.AsNoTracking().Where(s => s.LastSeenAtMs > since)
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var rows = await db.LegacySessions.AsNoTracking().Where(s => s.LastSeenAtMs > now - IdleMs && s.CreatedAtMs > now - MaxAgeMs)
             .Join(db.Accounts, s => s.AccountId, a => a.Id, (s, a) => new { s, a.Username, a.Role })
             .ToListAsync(ct);
         foreach (var r in rows)
@@ -267,7 +275,7 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
     }
 
     /// <summary>
-    /// Every few seconds: forget idle sessions, and write last-seen times that moved by more than a minute
+    /// Every few seconds: forget idle sessions and those past their lifetime, and write last-seen times that moved by more than a minute
     /// (a restart may then end a session up to a minute early, never late), so the hot path writes nothing.
     /// </summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -291,16 +299,16 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
         var touched = new List<SessionEntry>();
         foreach (var (k, e) in _sessions)
         {
-            if (IsIdle(e, now)) { _sessions.TryRemove(k, out _); idle.Add(e.IdHash); }
+            if (IsOver(e, now)) { _sessions.TryRemove(k, out _); idle.Add(e.IdHash); }
             else if (e.LastSeenMs - e.PersistedLastSeenMs >= 60_000) touched.Add(e);
         }
         if (idle.Count == 0 && touched.Count == 0) return;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        // A row goes only when the database agrees it is idle: another node may have used it since.
-        var cutoff = now - IdleMs;
+        // A row goes only when the database agrees it is idle (another node may have used it since), or its lifetime is over.
+        var (cutoff, bornBefore) = (now - IdleMs, now - MaxAgeMs);
         foreach (var chunk in idle.Chunk(500))
-            await db.LegacySessions.Where(s => chunk.Contains(s.IdHash) && s.LastSeenAtMs <= cutoff).ExecuteDeleteAsync(ct);
+            await db.LegacySessions.Where(s => chunk.Contains(s.IdHash) && (s.LastSeenAtMs <= cutoff || s.CreatedAtMs <= bornBefore)).ExecuteDeleteAsync(ct);
         foreach (var e in touched)
         {
             var seen = e.LastSeenMs;

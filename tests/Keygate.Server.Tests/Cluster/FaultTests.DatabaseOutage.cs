@@ -111,7 +111,12 @@ public sealed partial class FaultTests
 
         const int Workers = 6;
         var workers = Enumerable.Range(0, Workers).Select(_ => Task.Run(RegenerateUntilStopped)).ToArray();
-        await Task.Delay(Random.Shared.Next(100, 600));
+        // The cut comes once regenerates flow (a bounded wait of a minute, as ChangeStream.FlowingAsync), then at a random moment
+        // among them: never before the stream got going, however slow the machine.
+        var flowing = Workers + Random.Shared.Next(0, 3 * Workers);
+        for (var i = 0; i < 3000 && returned.Count < flowing && !workers.Any(w => w.IsCompleted); i++) await Task.Delay(20);
+        if (workers.FirstOrDefault(w => w.IsFaulted) is { } failed) await failed;
+        Assert.True(returned.Count >= flowing, $"the regenerates did not get going: {returned.Count} returned");
         node.Proxy.Cut();
         // Let every worker meet the outage a few times before the network comes back.
         for (var i = 0; i < 300 && Volatile.Read(ref refused) < 3 * Workers; i++) await Task.Delay(100);

@@ -85,13 +85,16 @@ public sealed class PortalTests(KeygateApp app) : IClassFixture<KeygateApp>
     public async Task ReadOnlyAdminSeesTheKeyButNoActions()
     {
         var org = await app.CreateOrgAsync();
-        using (var session = await app.SessionAsync(org))
-            await (await session.DeleteAsync($"/api/v1/apiKeys/{org.KeyId}")).AssertOk(HttpStatusCode.NoContent);
-        var reader = Scenario.Unique("reader");
-        await (await app.Provider().PostAsync($"/provider/v1/organizations/{org.Id}/admins",
-            Scenario.Json(new { username = reader, password = Scenario.Password, role = "READ_ONLY" }))).AssertOk(HttpStatusCode.Created);
-        var html = await app.PortalPageAsync(reader, Scenario.Password);
-        Assert.DoesNotContain("Add Cloud Service API Key", html);
+        var value = await app.KeyValueAsync(org);
+        using var reader = await app.PortalLoginAsync(await app.AddAdminAsync(org.Id, "READ_ONLY"), Scenario.Password);
+        var html = await reader.GetStringAsync(PortalSession.KeyPage);
+        Assert.Equal(value, Scenario.KeyValueOnPage(html));
+        // No Edit, Regenerate or Delete, no Add for the missing sandbox key, and no form that changes a key.
+        foreach (var action in new[] { "confirm=edit", "confirm=regenerate", "confirm=delete", "class=\"actions\"", "Add Sandbox Submission API Key", "?handler=" })
+            Assert.DoesNotContain(action, html);
+        // Nor does the address of a confirmation bring its form up.
+        foreach (var confirm in new[] { "edit", "regenerate", "delete" })
+            Assert.DoesNotContain("?handler=", await reader.GetStringAsync($"{PortalSession.KeyPage}?confirm={confirm}&confirmKey={org.KeyId}"));
     }
 }
 

@@ -70,7 +70,7 @@ public sealed class LoginModel(AppDbContext db, Passwords passwords, LoginThrott
             spName = await db.ServiceProviders.AsNoTracking().Where(s => s.Id == spId).Select(s => s.Name).FirstAsync();
         audit.Enqueue(AuditLog.Event(actor, account.OrganizationId, action, null, AuditLog.Success, now,
             account.Kind == AccountKind.Staff ? $"staff={account.Username}" : ""));
-        await HttpContext.SignInAsync(PortalAuth.Scheme, PortalAuth.Principal(account, spName));
+        await HttpContext.SignInAsync(PortalAuth.Scheme, PortalAuth.Principal(account, spName, now));
         var home = account.Kind == AccountKind.Staff ? PortalAuth.ConsoleHome : ApiKeysModel.Route;
         // A return address is honoured only inside the area this account may open.
         var area = account.Kind == AccountKind.Staff ? "/console" : "/admin";

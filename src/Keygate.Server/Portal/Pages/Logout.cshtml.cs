@@ -11,7 +11,7 @@ public sealed class LogoutModel(PortalLogouts logouts) : PageModel
 
     public async Task<IActionResult> OnPostAsync()
     {
-        if (User.FindFirstValue(PortalAuth.SessionClaim) is { } sid) await logouts.AddAsync(sid);
+        if (User.FindFirstValue(PortalAuth.SessionClaim) is { } sid) await logouts.AddAsync(sid, PortalAuth.LoginAtMs(User));
         await HttpContext.SignOutAsync(PortalAuth.Scheme);
         return Redirect("/login");
     }

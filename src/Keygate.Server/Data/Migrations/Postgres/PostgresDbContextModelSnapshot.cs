@@ -275,6 +275,10 @@ namespace Keygate.Data.Migrations.Postgres
                     b.Property<long>("ThresholdCount")
                         .HasColumnType("bigint");
 
+                    b.Property<long>("ThresholdResets")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint");
+
                     b.Property<long>("ThresholdWindowStartMs")
                         .HasColumnType("bigint");
 
@@ -367,6 +371,21 @@ namespace Keygate.Data.Migrations.Postgres
                     b.HasIndex("SubscriptionEnabled", "SubscriptionExpiresAt");
 
                     b.ToTable("Organizations");
+                });
+
+            modelBuilder.Entity("Keygate.Data.PortalLogout", b =>
+                {
+                    b.Property<byte[]>("SessionHash")
+                        .HasColumnType("bytea");
+
+                    b.Property<long>("ExpiresAtMs")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("SessionHash");
+
+                    b.HasIndex("ExpiresAtMs");
+
+                    b.ToTable("PortalLogouts");
                 });
 
             modelBuilder.Entity("Keygate.Data.ProviderToken", b =>

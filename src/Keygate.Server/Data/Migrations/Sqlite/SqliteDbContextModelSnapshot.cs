@@ -263,6 +263,10 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.Property<long>("ThresholdCount")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("ThresholdResets")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("ThresholdWindowStartMs")
                         .HasColumnType("INTEGER");
 
@@ -353,6 +357,21 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.HasIndex("SubscriptionEnabled", "SubscriptionExpiresAt");
 
                     b.ToTable("Organizations");
+                });
+
+            modelBuilder.Entity("Keygate.Data.PortalLogout", b =>
+                {
+                    b.Property<byte[]>("SessionHash")
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("ExpiresAtMs")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("SessionHash");
+
+                    b.HasIndex("ExpiresAtMs");
+
+                    b.ToTable("PortalLogouts");
                 });
 
             modelBuilder.Entity("Keygate.Data.ProviderToken", b =>
