@@ -6,6 +6,7 @@ using Keygate.Secrets;
 using Keygate.Webhooks;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 
@@ -48,7 +49,8 @@ public static class WebhooksApi
         var body = await JsonBody.ReadAsync<WebhooksRequest>(http.Request);
         if (body.Error is { } e) return ErrorResponses.Problem(e);
         var req = body.Value!;
-        if (Validate(req) is { } invalid) return ErrorResponses.Problem(invalid);
+        var allowPrivate = http.RequestServices.GetRequiredService<IOptions<KeygateOptions>>().Value.Webhooks.AllowPrivateNetworks;
+        if (Validate(req, allowPrivate) is { } invalid) return ErrorResponses.Problem(invalid);
         var urls = req.Urls.Distinct(StringComparer.Ordinal).ToList();
         var secret = req.Secret ?? Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var now = clock.Now();
@@ -84,12 +86,12 @@ public static class WebhooksApi
         return TypedResults.Ok(new WebhooksView([.. urls], secret));
     }
 
-    private static KeygateError? Validate(WebhooksRequest r)
+    private static KeygateError? Validate(WebhooksRequest r, bool allowPrivateNetworks)
     {
         var bad = new Dictionary<string, string[]>();
         if (r.Urls.Length > MaxUrls) bad["urls"] = [$"At most {MaxUrls} URLs."];
         for (var i = 0; i < Math.Min(r.Urls.Length, MaxUrls); i++)
-            if (WebhookUrls.UrlProblem(r.Urls[i]) is { } problem) bad[$"urls[{i}]"] = [problem];
+            if (WebhookUrls.UrlProblem(r.Urls[i], allowPrivateNetworks) is { } problem) bad[$"urls[{i}]"] = [problem];
         if (r.Secret is { } s && (s.Length is < 16 or > 256 || s.Any(char.IsControl)))
             bad["secret"] = ["secret must be 16 to 256 characters without control characters."];
         return bad.Count == 0 ? null : KeygateError.Invalid("The webhook settings are not valid.", bad);
