@@ -68,6 +68,41 @@ public sealed class BruteForceTests
         await (await LoginFrom(direct, "198.51.100.9", org.Password)).AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
     }
 
+    /// <summary>
+    /// An IPv6 client holds a whole /64, so the per-address limit counts the /64: fresh addresses inside it buy no
+    /// fresh attempts. An IPv4 client written IPv4-mapped (as a dual-stack socket or proxy may report it) is that IPv4 client.
+    /// </summary>
+    [Fact]
+    public async Task TheAddressLimitCountsAnIpv6ClientByItsSlash64AndAMappedIpv4ClientAsItsIpv4Address()
+    {
+        await using var app = KeygateApp.With(new()
+        {
+            ["Keygate:LoginThrottle:FailuresPerAddress"] = "3",
+            ["Keygate:LoginThrottle:FailuresPerUsername"] = "1000",
+            ["Keygate:KnownProxies:0"] = "127.0.0.1",
+            ["Keygate:KnownProxies:1"] = "::1",
+        });
+        app.StartKestrel();
+        var org = await app.CreateOrgAsync();
+        var key = await app.KeyValueAsync(org);
+        async Task<HttpResponseMessage> LoginFrom(string forwardedFor, string password)
+        {
+            using var c = app.Client();
+            c.DefaultRequestHeaders.Add("X-Forwarded-For", forwardedFor);
+            return await app.LoginAsync(org.Username, password, key, client: c);
+        }
+
+        foreach (var address in new[] { "2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:fffe" })
+            await (await LoginFrom(address, "wrong password")).AssertError(HttpStatusCode.BadRequest, "INVALID_USERNAME_OR_PASSWORD");
+        await (await LoginFrom("2001:db8:1:2:abcd::9", org.Password)).AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
+        await (await LoginFrom("2001:db8:1:3::1", org.Password)).AssertOk(); // the next /64 is another client
+
+        foreach (var address in new[] { "::ffff:198.51.100.7", "198.51.100.7", "::ffff:198.51.100.7" })
+            await (await LoginFrom(address, "wrong password")).AssertError(HttpStatusCode.BadRequest, "INVALID_USERNAME_OR_PASSWORD");
+        await (await LoginFrom("198.51.100.7", org.Password)).AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
+        await (await LoginFrom("198.51.100.8", org.Password)).AssertOk(); // IPv4 stays per address
+    }
+
     /// <summary>Behind TLS that ends at a listed proxy the session cookie is Secure; nobody else can claim HTTPS.</summary>
     [Fact]
     public async Task ForwardedProtoMakesTheSessionCookieSecureOnlyFromKnownProxies()
@@ -117,7 +152,7 @@ public sealed class BruteForceTests
         Assert.Equal(3, tried);
         foreach (var r in answers.Where(r => r.StatusCode != HttpStatusCode.BadRequest))
         {
-            if (r.StatusCode == HttpStatusCode.ServiceUnavailable) await r.AssertError(HttpStatusCode.ServiceUnavailable, "SERVICE_UNAVAILABLE");
+            if (r.StatusCode == HttpStatusCode.ServiceUnavailable) await r.AssertError(HttpStatusCode.ServiceUnavailable, "SERVICE_BUSY");
             else await r.AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
         }
         // The three failures fill the window: even the right password waits for it.
@@ -139,7 +174,8 @@ public sealed class BruteForceTests
         Assert.True(answers.Count(r => r.StatusCode == HttpStatusCode.OK) >= 2);
         foreach (var r in answers.Where(r => r.StatusCode != HttpStatusCode.OK))
         {
-            await r.AssertError(HttpStatusCode.ServiceUnavailable, "SERVICE_UNAVAILABLE");
+            var busy = await r.AssertError(HttpStatusCode.ServiceUnavailable, "SERVICE_BUSY");
+            Assert.Equal(["code", "message"], busy.EnumerateObject().Select(p => p.Name).Order()); // contract A2: {code,message}
             Assert.Equal("1", r.Headers.GetValues("Retry-After").Single());
         }
         await (await app.LoginAsync(org.Username, org.Password, key)).AssertOk(); // every place was given back
@@ -193,7 +229,7 @@ public sealed class BruteForceTests
         var answers = await Task.WhenAll(flood);
         var busy = answers.Where(r => r.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();
         Assert.NotEmpty(busy);
-        await busy[0].AssertError(HttpStatusCode.ServiceUnavailable, "SERVICE_UNAVAILABLE");
+        await busy[0].AssertError(HttpStatusCode.ServiceUnavailable, "SERVICE_BUSY");
         Assert.Equal("1", busy[0].Headers.GetValues("Retry-After").Single());
         Assert.All(answers, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.ServiceUnavailable, HttpStatusCode.BadRequest }));
     }
