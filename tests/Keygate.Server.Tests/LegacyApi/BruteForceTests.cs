@@ -28,24 +28,12 @@ public sealed class BruteForceTests
     [Fact]
     public async Task ForwardedForIsTrustedOnlyFromKnownProxies()
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Keygate:LoginThrottle:FailuresPerAddress"] = "3",
-            ["Keygate:LoginThrottle:FailuresPerUsername"] = "1000",
-            ["Keygate:KnownProxies:0"] = "127.0.0.1",
-            ["Keygate:KnownProxies:1"] = "::1",
-        };
+        var settings = ThreeFailuresPerAddressBehindALocalProxy();
         await using var behindProxy = KeygateApp.With(settings);
         behindProxy.StartKestrel();
         var org = await behindProxy.CreateOrgAsync();
         var key = await behindProxy.KeyValueAsync(org);
-
-        async Task<HttpResponseMessage> LoginFrom(KeygateApp app, string forwardedFor, string password)
-        {
-            using var c = app.Client();
-            c.DefaultRequestHeaders.Add("X-Forwarded-For", forwardedFor);
-            return await app.LoginAsync(org.Username, password, key, client: c);
-        }
+        Task<HttpResponseMessage> LoginFrom(KeygateApp app, string forwardedFor, string password) => LoginFromAsync(app, org, key, forwardedFor, password);
 
         for (var i = 0; i < 3; i++)
             await (await LoginFrom(behindProxy, "203.0.113.7", "wrong password")).AssertError(HttpStatusCode.BadRequest, "INVALID_USERNAME_OR_PASSWORD");
@@ -75,22 +63,11 @@ public sealed class BruteForceTests
     [Fact]
     public async Task TheAddressLimitCountsAnIpv6ClientByItsSlash64AndAMappedIpv4ClientAsItsIpv4Address()
     {
-        await using var app = KeygateApp.With(new()
-        {
-            ["Keygate:LoginThrottle:FailuresPerAddress"] = "3",
-            ["Keygate:LoginThrottle:FailuresPerUsername"] = "1000",
-            ["Keygate:KnownProxies:0"] = "127.0.0.1",
-            ["Keygate:KnownProxies:1"] = "::1",
-        });
+        await using var app = KeygateApp.With(ThreeFailuresPerAddressBehindALocalProxy());
         app.StartKestrel();
         var org = await app.CreateOrgAsync();
         var key = await app.KeyValueAsync(org);
-        async Task<HttpResponseMessage> LoginFrom(string forwardedFor, string password)
-        {
-            using var c = app.Client();
-            c.DefaultRequestHeaders.Add("X-Forwarded-For", forwardedFor);
-            return await app.LoginAsync(org.Username, password, key, client: c);
-        }
+        Task<HttpResponseMessage> LoginFrom(string forwardedFor, string password) => LoginFromAsync(app, org, key, forwardedFor, password);
 
         foreach (var address in new[] { "2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:fffe" })
             await (await LoginFrom(address, "wrong password")).AssertError(HttpStatusCode.BadRequest, "INVALID_USERNAME_OR_PASSWORD");
@@ -193,6 +170,22 @@ public sealed class BruteForceTests
         await (await app.LoginAsync(org.Username, org.Password, key)).AssertOk();
         await (await app.LoginAsync(org.Username, "wrong password", key)).AssertError(HttpStatusCode.BadRequest, "INVALID_USERNAME_OR_PASSWORD");
         await (await app.LoginAsync(org.Username, org.Password, key)).AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
+    }
+
+    private static Dictionary<string, string?> ThreeFailuresPerAddressBehindALocalProxy() => new()
+    {
+        ["Keygate:LoginThrottle:FailuresPerAddress"] = "3",
+        ["Keygate:LoginThrottle:FailuresPerUsername"] = "1000",
+        ["Keygate:KnownProxies:0"] = "127.0.0.1",
+        ["Keygate:KnownProxies:1"] = "::1",
+    };
+
+    /// <summary>A login relayed by the local proxy for the client at <paramref name="forwardedFor"/>.</summary>
+    private static async Task<HttpResponseMessage> LoginFromAsync(KeygateApp app, TestOrg org, string key, string forwardedFor, string password)
+    {
+        using var c = app.Client();
+        c.DefaultRequestHeaders.Add("X-Forwarded-For", forwardedFor);
+        return await app.LoginAsync(org.Username, password, key, client: c);
     }
 
     /// <summary>Makes one admin's password hash expensive (PBKDF2 iterations) without slowing the rest of the suite.</summary>
