@@ -62,6 +62,7 @@ await DatabaseSetup.MigrateAsync(app.Services, keygate);
 await Bootstrap.RunAsync(app.Services);
 
 app.UseKeygateForwardedHeaders(keygate);
+app.UseKeygateHttps(keygate);
 app.UseKeygateErrors((PortalHeaders.IsPortalPath, PortalErrorPage.WriteAsync));
 app.UseProviderAuthentication();
 app.UseDeclaredBodyLimits();

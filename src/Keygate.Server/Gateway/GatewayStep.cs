@@ -22,7 +22,7 @@ public static class GatewayStep
     /// <summary>True when the call may go on; otherwise the refusal has been written.</summary>
     public static async ValueTask<bool> PassAsync(HttpContext http, string method, IReadOnlyDictionary<string, string>? metadata)
     {
-        if (CrossSite.RefusalOf(http.Request) is { } crossSite) return await RefuseAsync(http, crossSite);
+        if (CrossSite.Refusal(http.Request) is { } crossSite) return await RefuseAsync(http, crossSite);
         var caller = http.RequestServices.GetRequiredService<LegacyCaller>();
         var refusal = await http.RequestServices.GetRequiredService<SessionGate>().CheckAsync(http, caller, WeightOf(method, metadata));
         caller.Rate.WriteTo(http.Response);

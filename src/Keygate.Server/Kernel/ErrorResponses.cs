@@ -21,9 +21,17 @@ public static class ErrorResponses
     public static JsonHttpResult<LegacyError> Legacy(KeygateError e) =>
         TypedResults.Json(new LegacyError(e.Code, e.Message), statusCode: e.Status);
 
-    /// <summary>A legacy refusal; a rate limit also gets its Retry-After header and body field.</summary>
-    public static JsonHttpResult<LegacyError> Legacy(KeygateError e, HttpContext http) =>
-        e.RetryAfterSeconds is null ? Legacy(e) : RateLimited(e, http);
+    /// <summary>
+    /// A legacy refusal; a rate limit also gets its Retry-After header and body field (A5), any other refusal
+    /// that says when to come back (503 SERVICE_BUSY) the header only, its body staying {code,message} (A2).
+    /// </summary>
+    public static JsonHttpResult<LegacyError> Legacy(KeygateError e, HttpContext http)
+    {
+        if (e.RetryAfterSeconds is not { } seconds) return Legacy(e);
+        if (e.Status == 429) return RateLimited(e, http);
+        http.Response.Headers.RetryAfter = seconds.ToString();
+        return Legacy(e);
+    }
 
     /// <summary>The 429 of contract A5: Retry-After as a header and as a body field.</summary>
     public static JsonHttpResult<LegacyError> RateLimited(KeygateError e, HttpContext http)

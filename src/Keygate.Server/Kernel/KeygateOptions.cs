@@ -10,6 +10,8 @@ public sealed class KeygateOptions
     public LoginThrottleOptions LoginThrottle { get; set; } = new();
     /// <summary>Addresses of reverse proxies whose X-Forwarded-For is believed.</summary>
     public string[] KnownProxies { get; set; } = [];
+    /// <summary>SameAsRequest (default): cookies are Secure over HTTPS; Always: Secure even when the request was plain HTTP.</summary>
+    public SecureCookies SecureCookies { get; set; } = SecureCookies.SameAsRequest;
     /// <summary>The name shown as lastModifiedBy when the operator acts.</summary>
     public string OperatorName { get; set; } = "Cloud Operator";
     /// <summary>The API base URL shown beside the key, for orgs that have none of their own.</summary>
@@ -90,6 +92,7 @@ public sealed class LoginThrottleOptions
 
 public sealed class MetricsOptions
 {
+    /// <summary>Unset: /metrics answers loopback callers only. Set: it answers only "Authorization: Bearer &lt;token&gt;".</summary>
     public string? Token { get; set; }
 }
 

@@ -198,18 +198,24 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
     /// <summary>
     /// What an org admin may change, in the order of contract A4 after "key not in org". The portal asks the
     /// same question to decide which buttons to show, so the page and the rule cannot drift apart.
+    /// A disabled Cloud Service key freezes every key change of the org, the sandbox key's (and adding one)
+    /// included, so an org the provider stopped cannot hand out fresh credentials meanwhile; a disabled
+    /// sandbox key freezes only itself.
     /// </summary>
-    public static KeygateError? OrgAdminRefusal(Actor actor, bool subscriptionEnabled, long? expiresAt, bool keyDisabled, long nowMs)
+    /// <param name="keyDisabled">The key to change is disabled (false when one is being added).</param>
+    /// <param name="cloudDisabled">The org's Cloud Service key exists and is disabled.</param>
+    public static KeygateError? OrgAdminRefusal(Actor actor, bool subscriptionEnabled, long? expiresAt, bool keyDisabled, bool cloudDisabled, long nowMs)
     {
         if (actor.Kind != ActorKind.OrgAdmin || actor.Role != AdminRole.SUPER_ADMIN) return KeygateError.AccessDenied;
         if (!subscriptionEnabled) return KeygateError.SubscriptionRequired;
         if (expiresAt is { } at && nowMs >= at * 1000) return KeygateError.SubscriptionExpiredConflict;
-        if (keyDisabled) return KeygateError.KeyDisabledConflict;
+        if (keyDisabled || cloudDisabled) return KeygateError.KeyDisabledConflict;
         return null;
     }
 
     private KeygateError? OrgAdminGuard(Actor actor, Organization org, ApiKey? key) =>
-        OrgAdminRefusal(actor, org.SubscriptionEnabled, org.SubscriptionExpiresAt, key?.DisabledReason is not null, NowMs);
+        OrgAdminRefusal(actor, org.SubscriptionEnabled, org.SubscriptionExpiresAt, key?.DisabledReason is not null,
+            org.Keys.Any(k => k.KeyType == KeyType.CLOUD_SERVICE && k.DisabledReason is not null), NowMs);
 
     private ApiKey NewKey(Organization org, KeyType type, Actor actor, Change change)
     {

@@ -110,7 +110,7 @@ public static class LegacyAuthApi
         var id = await sessions.OpenAsync(db, account, org, key, address,
             AuditLog.Event(actor, org.OrgId, "session.login", key.Id, AuditLog.Success, nowMs), nowMs);
         // Clients read the id with the regex JSESSIONID=(.*?); so this must be the first Set-Cookie.
-        var secure = http.Request.IsHttps ? "; Secure" : "";
+        var secure = Https.SecureCookie(http) ? "; Secure" : "";
         http.Response.Headers.Append("Set-Cookie", $"JSESSIONID={id}; Path=/; HttpOnly; SameSite=Strict{secure}");
         return TypedResults.Ok(LoginResponse.Admin);
     }
@@ -145,7 +145,8 @@ public static class LegacyAuthApi
             await sessions.EndAsync(s, AuditLog.Event(actor, s.OrganizationId, "session.logout", s.KeyId, AuditLog.Success,
                 clock.GetUtcNow().ToUnixTimeMilliseconds()));
         }
-        http.Response.Headers.Append("Set-Cookie", "JSESSIONID=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+        var secure = Https.SecureCookie(http) ? "; Secure" : "";
+        http.Response.Headers.Append("Set-Cookie", $"JSESSIONID=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}");
         return TypedResults.NoContent();
     }
 }
@@ -161,26 +162,24 @@ public sealed class LegacySessionFilter(SessionGate gate, LegacyCaller caller) :
     }
 }
 
-/// <summary>Cross-site protection on every legacy route (contract A2): no CORS, and no cross-site requests.</summary>
+/// <summary>
+/// Cross-site protection on every legacy route, the sandbox's included (contract A2): no CORS, and nothing a
+/// browser sends from another origin or a sibling subdomain. The rule is <see cref="CrossSite"/>'s.
+/// </summary>
 public sealed class CrossSiteFilter : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next) =>
-        CrossSite.RefusalOf(ctx.HttpContext.Request) is { } refusal ? ErrorResponses.Legacy(refusal) : await next(ctx);
+        CrossSite.OriginRefusal(ctx.HttpContext.Request) is { } refusal ? ErrorResponses.Legacy(refusal) : await next(ctx);
 }
 
 /// <summary>
-/// The legacy JSON routes accept only JSON bodies or none (contract A2), which keeps browsers' simple
-/// cross-site form posts out. The sandbox route takes any content type and so is mapped without it.
+/// The legacy JSON routes take application/json or no body at all (contract A2), which keeps browsers' form
+/// posts out even when their body is empty. The sandbox route takes any content type and so is mapped without it.
 /// </summary>
 public sealed class LegacyRequestFilter : IEndpointFilter
 {
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next)
-    {
-        var r = ctx.HttpContext.Request;
-        if (JsonBody.HasBody(r) && !JsonBody.IsJson(r.ContentType))
-            return ErrorResponses.Legacy(KeygateError.UnsupportedMediaType);
-        return await next(ctx);
-    }
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next) =>
+        CrossSite.ContentTypeRefusal(ctx.HttpContext.Request) is { } refusal ? ErrorResponses.Legacy(refusal) : await next(ctx);
 }
 
 /// <summary>

@@ -114,6 +114,7 @@ public static class PortalAuth
         {
             o.Cookie.Name = "keygate_af";
             o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest; // its default never marks it Secure, even over HTTPS
         });
         services.AddRazorPages(o =>
         {

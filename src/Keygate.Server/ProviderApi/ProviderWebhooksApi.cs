@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 
@@ -52,7 +53,7 @@ public static class WebhooksApi
     private static async Task<Results<Ok<WebhooksView>, ProblemHttpResult>> SaveAsync(
         WebhooksRequest req, ProviderCaller caller, AppDbContext db, KeyVault vault, TimeProvider clock, long? orgId, long? spId)
     {
-        if (UrlProblems(req.Urls) is { } invalid) return ErrorResponses.Problem(invalid);
+        if (UrlProblems(req.Urls, http.RequestServices.GetRequiredService<IOptions<KeygateOptions>>().Value.Webhooks.AllowPrivateNetworks) is { } invalid) return ErrorResponses.Problem(invalid);
         var urls = req.Urls.Distinct(StringComparer.Ordinal).ToList();
         var secret = req.Secret ?? Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var now = clock.Now();
@@ -89,11 +90,11 @@ public static class WebhooksApi
     }
 
     /// <summary>Each URL against the delivery rules; the count and the secret are checked by the request's attributes.</summary>
-    private static KeygateError? UrlProblems(string[] urls)
+    private static KeygateError? UrlProblems(string[] urls, bool allowPrivateNetworks)
     {
         var bad = new Dictionary<string, string[]>();
         for (var i = 0; i < urls.Length; i++)
-            if (WebhookUrls.UrlProblem(urls[i]) is { } problem) bad[$"urls[{i}]"] = [problem];
+            if (WebhookUrls.UrlProblem(urls[i], allowPrivateNetworks) is { } problem) bad[$"urls[{i}]"] = [problem];
         return bad.Count == 0 ? null : KeygateError.Invalid("The webhook settings are not valid.", bad);
     }
 

@@ -49,7 +49,8 @@ public sealed class Passwords
         finally { _slots.Release(); }
     }
 
-    public static readonly KeygateError Busy = new(503, "SERVICE_UNAVAILABLE", "Too many logins are in progress; try again shortly.") { RetryAfterSeconds = 1 };
+    /// <summary>Contract A2: hashing capacity, or the attempts in flight for one username, are exhausted; no failure is counted.</summary>
+    public static readonly KeygateError Busy = new(503, "SERVICE_BUSY", "Too many logins are in progress; try again shortly.") { RetryAfterSeconds = 1 };
 
     public static KeygateError? Validate(string? username, string? password)
     {

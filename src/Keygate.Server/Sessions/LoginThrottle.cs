@@ -4,6 +4,8 @@ using Keygate.Kernel;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -95,7 +97,7 @@ public sealed class LoginThrottle(TimeProvider clock, IOptions<KeygateOptions> o
     {
         var now = NowMs;
         var user = "u:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Account.Normalize(username))), 0, 16);
-        var addr = "a:" + address;
+        var addr = "a:" + AddressKey(address);
         var id = Interlocked.Increment(ref _attempts);
         if (id % 1024 == 0) Sweep(now);
 
@@ -125,6 +127,21 @@ public sealed class LoginThrottle(TimeProvider clock, IOptions<KeygateOptions> o
         if (takeAddr is null) End(addr, id, failed: false);
         var wait = Math.Max(takeUser ?? 0, takeAddr ?? 0);
         return wait > 0 ? LoginAttempt.Refused(wait) : LoginAttempt.TooManyInFlight;
+    }
+
+    /// <summary>
+    /// Whom the per-address limit counts: an IPv4 client by its address (also when written IPv4-mapped, as a
+    /// dual-stack socket reports it), an IPv6 client by its /64, which one subscriber usually holds whole, so
+    /// walking through its 2^64 addresses does not buy fresh attempts.
+    /// </summary>
+    public static string AddressKey(string address)
+    {
+        if (!IPAddress.TryParse(address, out var ip)) return address;
+        if (ip.IsIPv4MappedToIPv6) return ip.MapToIPv4().ToString();
+        if (ip.AddressFamily != AddressFamily.InterNetworkV6) return ip.ToString();
+        var bytes = ip.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new IPAddress(bytes) + "/64";
     }
 
     private static int Seconds(long ms) => (int)Math.Max(1, (ms + 999) / 1000);

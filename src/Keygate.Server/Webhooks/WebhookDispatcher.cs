@@ -183,6 +183,8 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IHttpClientFa
     {
         var secret = d.EndpointId is { } id ? secrets.GetValueOrDefault(id) : options.Value.Webhooks.OperatorSecret;
         if (string.IsNullOrEmpty(secret)) return new(null, "no signing secret");
+        // A URL saved before https was required (or while private networks were allowed) is not sent in clear.
+        if (WebhookUrls.UrlProblem(d.Url, options.Value.Webhooks.AllowPrivateNetworks) is not null) return new(null, "refused: not an https URL");
         try
         {
             using var request = WebhookHttp.Request(d.Url, d.Body, secret, clock.GetUtcNow().ToUnixTimeSeconds());

@@ -9,8 +9,8 @@ public static class WebhookSetup
     public static IServiceCollection AddKeygateWebhooks(this IServiceCollection services)
     {
         services.AddOptions<KeygateOptions>()
-            .Validate(o => o.Webhooks.OperatorUrls.All(u => WebhookUrls.UrlProblem(u) is null),
-                "Keygate:Webhooks:OperatorUrls must be absolute http(s) URLs.")
+            .Validate(o => o.Webhooks.OperatorUrls.All(u => WebhookUrls.UrlProblem(u, o.Webhooks.AllowPrivateNetworks) is null),
+                "Keygate:Webhooks:OperatorUrls must be absolute https URLs (http only with Keygate:Webhooks:AllowPrivateNetworks).")
             .Validate(o => o.Webhooks.OperatorUrls.Length == 0 || o.Webhooks.OperatorSecret is { Length: >= 16 },
                 "Keygate:Webhooks:OperatorSecret must be at least 16 characters when OperatorUrls are set.")
             .Validate(o => o.Webhooks.RetentionDays >= 1, "Keygate:Webhooks:RetentionDays must be at least 1.")

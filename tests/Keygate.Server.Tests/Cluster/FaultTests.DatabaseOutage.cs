@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Microsoft.EntityFrameworkCore;
 using static Keygate.Tests.Scenario;
 
 namespace Keygate.Tests;
@@ -135,6 +136,11 @@ public sealed partial class FaultTests
         Assert.Equal(ledger.Cloud.Value, listed.GetProperty("keyValue").GetString());
     }
 
+    /// <summary>
+    /// Contract A2 v3: a logout that cannot be made durable answers 503 SERVICE_UNAVAILABLE and leaves the session exactly
+    /// as it was (its row untouched, working on this node and after a restart), so the client retries; the same for
+    /// the SDK's DELETE /auth and the portal's "end all".
+    /// </summary>
     [Fact]
     public async Task ALogoutOrEndAllDuringTheOutageAnswers503AndLeavesTheSessionsWorkingAfterARestartToo()
     {
@@ -150,17 +156,32 @@ public sealed partial class FaultTests
         }
         using var portal = await app.PortalLoginAsync(org.Username, org.Password);
         var antiforgery = PortalSession.AntiforgeryToken(await portal.GetStringAsync("/admin/sessions"));
+        var rows = await SessionRowsAsync(app, org);
 
         node.Proxy.Cut();
-        await Unavailable.AssertLegacy(app.SessionClient(ids[0]).DeleteAsync("/api/v1/auth"));
+        foreach (var (id, path) in ids.Zip(["/api/v1/auth", "/auth"]))
+        {
+            var r = await app.SessionClient(id).DeleteAsync(path).WaitAsync(Unavailable.HangBound);
+            Assert.False(r.Headers.Contains("Set-Cookie"), "a logout that did not happen must not clear the cookie");
+            await Unavailable.AssertLegacy(Task.FromResult(r));
+        }
         await Unavailable.AssertPortal(portal.PostAsync("/admin/sessions?handler=EndAll",
             new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = antiforgery })));
         await node.RestoreAsync();
 
+        Assert.Equal(rows, await SessionRowsAsync(app, org));
         // Neither ended, on this node nor on one started afresh from the database: not ended in memory only.
         using var restarted = KeygateApp.Reopen(app);
         foreach (var host in new[] { app, restarted })
             foreach (var id in ids)
                 await (await host.SessionClient(id).GetAsync("/api/v1/auth")).AssertOk();
+    }
+
+    /// <summary>The org's session rows as the database holds them, every column, read directly.</summary>
+    private static async Task<string[]> SessionRowsAsync(KeygateApp app, TestOrg org)
+    {
+        await using var db = app.OpenDatabase();
+        var rows = await db.LegacySessions.AsNoTracking().Where(s => s.OrganizationId == org.Id).ToListAsync();
+        return [.. rows.Select(s => $"{Convert.ToHexString(s.IdHash)} {s.AccountId} {s.KeyId}/{s.KeyVersion} {s.CreatedAtMs} {s.LastSeenAtMs} {s.ClientAddress}").Order()];
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -146,7 +147,28 @@ public sealed class KeygateApp : WebApplicationFactory<Program>
             l.SetMinimumLevel(LogLevel.Debug);
             l.AddProvider(new CapturingLoggerProvider(Logs));
         });
-        builder.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(Clock));
+        builder.ConfigureTestServices(s =>
+        {
+            s.AddSingleton<TimeProvider>(Clock);
+            s.AddSingleton<IStartupFilter, InProcessCallerIsLocal>();
+        });
+    }
+
+    /// <summary>
+    /// The in-memory server gives requests no client address; its callers run in this process, so they are loopback
+    /// callers (as on a real socket from this machine), which is what loopback-only endpoints such as /metrics need.
+    /// </summary>
+    private sealed class InProcessCallerIsLocal : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((ctx, nextMiddleware) =>
+            {
+                ctx.Connection.RemoteIpAddress ??= System.Net.IPAddress.Loopback;
+                return nextMiddleware(ctx);
+            });
+            next(app);
+        };
     }
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
@@ -166,10 +188,14 @@ public sealed class KeygateApp : WebApplicationFactory<Program>
 
     public Uri BaseAddress => _kestrelAddress ?? new Uri("http://localhost");
 
-    /// <summary>Serves over a real loopback socket (for client addresses, proxies and browsers) instead of the in-memory server.</summary>
-    public Uri StartKestrel(int port = 0)
+    /// <summary>
+    /// Serves over a real socket (for client addresses, proxies and browsers) instead of the in-memory server, on
+    /// loopback, or with <paramref name="allInterfaces"/> on every address, so a test can also call from a non-loopback one.
+    /// </summary>
+    public Uri StartKestrel(int port = 0, bool allInterfaces = false)
     {
-        UseKestrel(port);
+        if (allInterfaces) UseKestrel(o => o.ListenAnyIP(port));
+        else UseKestrel(port);
         StartServer();
         var addresses = Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
             .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses;

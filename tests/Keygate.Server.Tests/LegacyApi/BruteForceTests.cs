@@ -28,24 +28,12 @@ public sealed class BruteForceTests
     [Fact]
     public async Task ForwardedForIsTrustedOnlyFromKnownProxies()
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Keygate:LoginThrottle:FailuresPerAddress"] = "3",
-            ["Keygate:LoginThrottle:FailuresPerUsername"] = "1000",
-            ["Keygate:KnownProxies:0"] = "127.0.0.1",
-            ["Keygate:KnownProxies:1"] = "::1",
-        };
+        var settings = ThreeFailuresPerAddressBehindALocalProxy();
         await using var behindProxy = KeygateApp.With(settings);
         behindProxy.StartKestrel();
         var org = await behindProxy.CreateOrgAsync();
         var key = await behindProxy.KeyValueAsync(org);
-
-        async Task<HttpResponseMessage> LoginFrom(KeygateApp app, string forwardedFor, string password)
-        {
-            using var c = app.Client();
-            c.DefaultRequestHeaders.Add("X-Forwarded-For", forwardedFor);
-            return await app.LoginAsync(org.Username, password, key, client: c);
-        }
+        Task<HttpResponseMessage> LoginFrom(KeygateApp app, string forwardedFor, string password) => LoginFromAsync(app, org, key, forwardedFor, password);
 
         for (var i = 0; i < 3; i++)
             await (await LoginFrom(behindProxy, "203.0.113.7", "wrong password")).AssertError(HttpStatusCode.BadRequest, "INVALID_USERNAME_OR_PASSWORD");
@@ -66,6 +54,30 @@ public sealed class BruteForceTests
         for (var i = 0; i < 3; i++)
             await (await LoginFrom(direct, $"203.0.113.{i}", "wrong password")).AssertError(HttpStatusCode.BadRequest, "INVALID_USERNAME_OR_PASSWORD");
         await (await LoginFrom(direct, "198.51.100.9", org.Password)).AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
+    }
+
+    /// <summary>
+    /// An IPv6 client holds a whole /64, so the per-address limit counts the /64: fresh addresses inside it buy no
+    /// fresh attempts. An IPv4 client written IPv4-mapped (as a dual-stack socket or proxy may report it) is that IPv4 client.
+    /// </summary>
+    [Fact]
+    public async Task TheAddressLimitCountsAnIpv6ClientByItsSlash64AndAMappedIpv4ClientAsItsIpv4Address()
+    {
+        await using var app = KeygateApp.With(ThreeFailuresPerAddressBehindALocalProxy());
+        app.StartKestrel();
+        var org = await app.CreateOrgAsync();
+        var key = await app.KeyValueAsync(org);
+        Task<HttpResponseMessage> LoginFrom(string forwardedFor, string password) => LoginFromAsync(app, org, key, forwardedFor, password);
+
+        foreach (var address in new[] { "2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:fffe" })
+            await (await LoginFrom(address, "wrong password")).AssertError(HttpStatusCode.BadRequest, "INVALID_USERNAME_OR_PASSWORD");
+        await (await LoginFrom("2001:db8:1:2:abcd::9", org.Password)).AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
+        await (await LoginFrom("2001:db8:1:3::1", org.Password)).AssertOk(); // the next /64 is another client
+
+        foreach (var address in new[] { "::ffff:198.51.100.7", "198.51.100.7", "::ffff:198.51.100.7" })
+            await (await LoginFrom(address, "wrong password")).AssertError(HttpStatusCode.BadRequest, "INVALID_USERNAME_OR_PASSWORD");
+        await (await LoginFrom("198.51.100.7", org.Password)).AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
+        await (await LoginFrom("198.51.100.8", org.Password)).AssertOk(); // IPv4 stays per address
     }
 
     /// <summary>Behind TLS that ends at a listed proxy the session cookie is Secure; nobody else can claim HTTPS.</summary>
@@ -117,7 +129,7 @@ public sealed class BruteForceTests
         Assert.Equal(3, tried);
         foreach (var r in answers.Where(r => r.StatusCode != HttpStatusCode.BadRequest))
         {
-            if (r.StatusCode == HttpStatusCode.ServiceUnavailable) await r.AssertError(HttpStatusCode.ServiceUnavailable, "SERVICE_UNAVAILABLE");
+            if (r.StatusCode == HttpStatusCode.ServiceUnavailable) await r.AssertError(HttpStatusCode.ServiceUnavailable, "SERVICE_BUSY");
             else await r.AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
         }
         // The three failures fill the window: even the right password waits for it.
@@ -139,7 +151,8 @@ public sealed class BruteForceTests
         Assert.True(answers.Count(r => r.StatusCode == HttpStatusCode.OK) >= 2);
         foreach (var r in answers.Where(r => r.StatusCode != HttpStatusCode.OK))
         {
-            await r.AssertError(HttpStatusCode.ServiceUnavailable, "SERVICE_UNAVAILABLE");
+            var busy = await r.AssertError(HttpStatusCode.ServiceUnavailable, "SERVICE_BUSY");
+            Assert.Equal(["code", "message"], busy.EnumerateObject().Select(p => p.Name).Order()); // contract A2: {code,message}
             Assert.Equal("1", r.Headers.GetValues("Retry-After").Single());
         }
         await (await app.LoginAsync(org.Username, org.Password, key)).AssertOk(); // every place was given back
@@ -157,6 +170,22 @@ public sealed class BruteForceTests
         await (await app.LoginAsync(org.Username, org.Password, key)).AssertOk();
         await (await app.LoginAsync(org.Username, "wrong password", key)).AssertError(HttpStatusCode.BadRequest, "INVALID_USERNAME_OR_PASSWORD");
         await (await app.LoginAsync(org.Username, org.Password, key)).AssertError(HttpStatusCode.TooManyRequests, "TOO_MANY_FAILED_LOGINS");
+    }
+
+    private static Dictionary<string, string?> ThreeFailuresPerAddressBehindALocalProxy() => new()
+    {
+        ["Keygate:LoginThrottle:FailuresPerAddress"] = "3",
+        ["Keygate:LoginThrottle:FailuresPerUsername"] = "1000",
+        ["Keygate:KnownProxies:0"] = "127.0.0.1",
+        ["Keygate:KnownProxies:1"] = "::1",
+    };
+
+    /// <summary>A login relayed by the local proxy for the client at <paramref name="forwardedFor"/>.</summary>
+    private static async Task<HttpResponseMessage> LoginFromAsync(KeygateApp app, TestOrg org, string key, string forwardedFor, string password)
+    {
+        using var c = app.Client();
+        c.DefaultRequestHeaders.Add("X-Forwarded-For", forwardedFor);
+        return await app.LoginAsync(org.Username, password, key, client: c);
     }
 
     /// <summary>Makes one admin's password hash expensive (PBKDF2 iterations) without slowing the rest of the suite.</summary>
@@ -193,7 +222,7 @@ public sealed class BruteForceTests
         var answers = await Task.WhenAll(flood);
         var busy = answers.Where(r => r.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();
         Assert.NotEmpty(busy);
-        await busy[0].AssertError(HttpStatusCode.ServiceUnavailable, "SERVICE_UNAVAILABLE");
+        await busy[0].AssertError(HttpStatusCode.ServiceUnavailable, "SERVICE_BUSY");
         Assert.Equal("1", busy[0].Headers.GetValues("Retry-After").Single());
         Assert.All(answers, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.ServiceUnavailable, HttpStatusCode.BadRequest }));
     }

@@ -736,14 +736,16 @@ public sealed partial class LegacyAuthTests(KeygateApp app) : IClassFixture<Keyg
         await (await c.SendAsync(direct)).AssertOk();
     }
 
+    /// <summary>Contract A2 v3: no CORS, and a foreign Origin is refused outright, a login's included.</summary>
     [Fact]
-    public async Task LegacyResponsesCarryNoCorsHeadersEvenWhenAnOriginIsSent()
+    public async Task LegacyResponsesCarryNoCorsHeadersAndAForeignOriginIsRefused()
     {
         const string origin = "https://evil.example";
         var (org, key) = await OrgWithKeyAsync(app);
         var login = await PostLoginAsync(app, LoginBody(key, org.Username, org.Password, app.NowMs.ToString()), origin: origin);
-        await login.AssertOk();
-        using var c = app.SessionClient(Scenario.SessionIdOf(login)!);
+        await AssertLegacyError(login, HttpStatusCode.Forbidden, "ACCESS_DENIED");
+        AssertNoSessionCookie(login);
+        using var c = app.SessionClient(await LoginOkAsync(app, org, key));
         var responses = new List<HttpResponseMessage> { login };
         foreach (var (method, path) in new[] { (HttpMethod.Get, "/api/v1/auth"), (HttpMethod.Get, "/api/v1/apiKeys"), (HttpMethod.Options, "/api/v1/auth"), (HttpMethod.Options, "/api/v1/apiKeys") })
         {
@@ -754,7 +756,10 @@ public sealed partial class LegacyAuthTests(KeygateApp app) : IClassFixture<Keyg
                 req.Headers.Add("Access-Control-Request-Method", "POST");
                 req.Headers.Add("Access-Control-Request-Headers", "content-type");
             }
-            responses.Add(await c.SendAsync(req));
+            var r = await c.SendAsync(req);
+            if (method == HttpMethod.Get) await AssertLegacyError(r, HttpStatusCode.Forbidden, "ACCESS_DENIED");
+            else Assert.Equal(HttpStatusCode.MethodNotAllowed, r.StatusCode); // no preflight is ever answered
+            responses.Add(r);
         }
         foreach (var r in responses)
         {

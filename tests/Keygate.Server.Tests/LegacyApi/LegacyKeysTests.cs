@@ -517,6 +517,30 @@ public sealed class LegacyKeysTests(KeygateApp app) : IClassFixture<KeygateApp>
     }
 
     /// <summary>
+    /// Contract A4 v3: a disabled Cloud Service key freezes every key change of the org, the sandbox key's included.
+    /// Through a legacy session the session itself is refused first (A2: 403 API_KEY_DISABLED on every request).
+    /// </summary>
+    [Fact]
+    public async Task ADisabledCloudServiceKeyFreezesTheSandboxKeyToo()
+    {
+        var org = await NewOrgAsync();
+        using var session = await app.SessionAsync(org);
+        var sandbox = await AddSandboxAsync(session);
+        var id = sandbox.GetProperty("id").GetInt64();
+        await app.DisableKeyAsync(org);
+
+        await (await session.PostAsync($"/api/v1/apiKeys/{id}/regenerate", null)).AssertError(HttpStatusCode.Forbidden, "API_KEY_DISABLED");
+        await (await session.DeleteAsync($"/api/v1/apiKeys/{id}")).AssertError(HttpStatusCode.Forbidden, "API_KEY_DISABLED");
+        await (await session.PostAsync("/api/v1/apiKeys", Json(new { keyType = SandboxType }))).AssertError(HttpStatusCode.Forbidden, "API_KEY_DISABLED");
+        Assert.Equal(sandbox.GetProperty("keyValue").GetString(), await app.KeyValueAsync(org, SandboxType));
+
+        // Once the Cloud Service key is enabled again, the sandbox key can be changed.
+        await (await app.Provider().PostAsync($"/provider/v1/organizations/{org.Id}/apiKeys/{org.KeyId}/enable", null)).AssertOk();
+        await (await session.PostAsync($"/api/v1/apiKeys/{id}/regenerate", null)).AssertOk();
+        Assert.Equal(HttpStatusCode.NoContent, (await session.DeleteAsync($"/api/v1/apiKeys/{id}")).StatusCode);
+    }
+
+    /// <summary>
     /// An expired subscription stops the session itself (A2: 403 SUBSCRIPTION_EXPIRED on every request),
     /// which comes first in the A4 order. So the 409 SUBSCRIPTION_EXPIRED of A4 cannot be met through a legacy
     /// session at all; per the contract's note it is reachable only in the portal (for the Cloud Service key

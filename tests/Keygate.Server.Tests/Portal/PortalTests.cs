@@ -81,6 +81,46 @@ public sealed class PortalTests(KeygateApp app) : IClassFixture<KeygateApp>
         Assert.DoesNotContain("<button type=\"submit\" class=\"primary\">Add", html);
     }
 
+    /// <summary>
+    /// Contract A4 v3: a disabled Cloud Service key freezes every key change of the org, the sandbox key's included;
+    /// the page asks the lifecycle's question, so it stops offering them, and a form posted anyway is refused.
+    /// </summary>
+    [Fact]
+    public async Task ADisabledCloudServiceKeyFreezesTheSandboxKeyAndThePageStopsOfferingItsChanges()
+    {
+        static string SandboxSection(string html) => Regex.Match(html, "data-key-type=\"SANDBOX_SUBMISSION\"[\\s\\S]*").Value;
+        var page = PortalSession.KeyPage;
+        var org = await app.CreateOrgAsync();
+        long sandboxId;
+        using (var session = await app.SessionAsync(org))
+            sandboxId = (await (await session.PostAsync("/api/v1/apiKeys", Scenario.Json(new { keyType = "SANDBOX_SUBMISSION" }))).AssertOk(HttpStatusCode.Created)).GetProperty("id").GetInt64();
+        var sandbox = await app.KeyValueAsync(org, "SANDBOX_SUBMISSION");
+        using var c = await app.PortalLoginAsync(org.Username, org.Password);
+        Assert.Contains("confirm=regenerate", SandboxSection(await c.GetStringAsync(page)));
+        await app.DisableKeyAsync(org);
+
+        var html = await c.GetStringAsync(page);
+        Assert.Contains("No key of your organization can be added or changed while it is disabled", html);
+        Assert.DoesNotContain("confirm=", SandboxSection(html));
+        Assert.DoesNotContain("<dialog", await c.GetStringAsync($"{page}?confirm=regenerate&confirmKey={sandboxId}"));
+        foreach (var handler in new[] { "Regenerate", "Delete" })
+        {
+            var r = await c.PostFormAsync(page, $"{page}?handler={handler}", new() { ["keyId"] = sandboxId.ToString() });
+            Assert.Equal(HttpStatusCode.Conflict, r.StatusCode);
+            Assert.Contains(KeygateError.KeyDisabledConflict.Message, await r.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(sandbox, await app.KeyValueAsync(org, "SANDBOX_SUBMISSION"));
+
+        // With no sandbox key, none can be added either.
+        var bare = await app.CreateOrgAsync();
+        await app.DisableKeyAsync(bare);
+        using var b = await app.PortalLoginAsync(bare.Username, bare.Password);
+        Assert.DoesNotContain("Add Sandbox Submission API Key", await b.GetStringAsync(page));
+        var add = await b.PostFormAsync(page, $"{page}?handler=Add", new() { ["keyType"] = "SANDBOX_SUBMISSION" });
+        Assert.Equal(HttpStatusCode.Conflict, add.StatusCode);
+        Assert.DoesNotContain("data-key-value", SandboxSection(await b.GetStringAsync(page)));
+    }
+
     [Fact]
     public async Task ReadOnlyAdminSeesTheKeyButNoActions()
     {

@@ -218,15 +218,33 @@ public sealed class SandboxTests(SandboxFixture fixture) : IClassFixture<Sandbox
         Assert.Equal(started, upstream.Started);
     }
 
-    [Fact]
-    public async Task ACrossSiteSubmissionIsRefusedWith403AccessDenied()
+    /// <summary>Contract A2 v3 on the sandbox route too: another site, a sibling subdomain or a foreign Origin is refused.</summary>
+    [Theory]
+    [InlineData("Sec-Fetch-Site", "cross-site")]
+    [InlineData("Sec-Fetch-Site", "same-site")]
+    [InlineData("Origin", "https://evil.example")]
+    [InlineData("Origin", "null")]
+    public async Task ACrossSiteSubmissionIsRefusedWith403AccessDenied(string header, string value)
     {
         var s = await SandboxOrgAsync(app);
         var request = new HttpRequestMessage(HttpMethod.Post, $"/zscsb/submit?api_token={s.Token}") { Content = File(10) };
-        request.Headers.Add("Sec-Fetch-Site", "cross-site");
+        request.Headers.Add(header, value);
 
         await (await app.Client().SendAsync(request)).AssertError(HttpStatusCode.Forbidden, "ACCESS_DENIED");
         Assert.Equal(0, await UsedTodayAsync(s.Session));
+    }
+
+    /// <summary>The sandbox keeps any content type (A6): a browser form from the server's own origin is a submission like any other.</summary>
+    [Fact]
+    public async Task ASameOriginFormSubmissionIsAccepted()
+    {
+        var s = await SandboxOrgAsync(app);
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/zscsb/submit?api_token={s.Token}") { Content = File(10, "multipart/form-data; boundary=x") };
+        request.Headers.Add("Sec-Fetch-Site", "same-origin");
+        request.Headers.Add("Origin", app.BaseAddress.GetLeftPart(UriPartial.Authority));
+
+        await (await app.Client().SendAsync(request)).AssertOk(HttpStatusCode.Created);
+        Assert.Equal(1, await UsedTodayAsync(s.Session));
     }
 
     [Fact]

@@ -252,9 +252,10 @@ public sealed class WebhookTests
         await using var receiver = await WebhookReceiver.StartAsync();
         await using var app = NewApp(allowPrivate: false);
         var org = await app.CreateOrgAsync();
-        // An address literal and a name that resolves to loopback: both are judged after resolution.
+        // An address literal and a name that resolves to loopback: both are judged after resolution (https, as
+        // required without private networks; the connection is refused before any TLS).
         await SetWebhooksAsync(app.Provider(), $"/provider/v1/organizations/{org.Id}/webhooks",
-            [receiver.Url(), $"http://localhost:{receiver.Port}/hook"]);
+            [$"https://127.0.0.1:{receiver.Port}/hook", $"https://localhost:{receiver.Port}/hook"]);
 
         await DisableAsync(app, org);
         await UntilAsync(async () => (await DeliveriesAsync(app, org.Id)) is { Count: 2 } ds && ds.All(d => d.Attempts >= 1), "both attempts");
@@ -298,6 +299,37 @@ public sealed class WebhookTests
         Assert.Equal("a-long-enough-secret-value", ok.GetProperty("secret").GetString());
         using var anonymous = app.Client();
         await (await anonymous.PutAsync(path, Json(new { urls = Array.Empty<string>() }))).AssertError(HttpStatusCode.Unauthorized, "UNAUTHORIZED");
+    }
+
+    /// <summary>Events are signed, not encrypted: receivers are https only, unless private networks are allowed (tests, closed networks).</summary>
+    [Fact]
+    public async Task WithoutPrivateNetworksWebhookUrlsMustBeHttps()
+    {
+        await using var app = NewApp(allowPrivate: false);
+        var org = await app.CreateOrgAsync(subscribe: false);
+        using var provider = app.Provider();
+        var path = $"/provider/v1/organizations/{org.Id}/webhooks";
+        var bad = await (await provider.PutAsync(path, Json(new { urls = new[] { "https://receiver.example/hook", "http://receiver.example/hook" } })))
+            .AssertError(HttpStatusCode.BadRequest, "INVALID_INPUT_ARGUMENT");
+        Assert.Equal(["urls[1]"], bad.GetProperty("errors").EnumerateObject().Select(p => p.Name).ToArray());
+        await (await provider.PutAsync(path, Json(new { urls = new[] { "https://receiver.example/hook" } }))).AssertOk();
+
+        // The operator's own receivers are configuration: a plain-http one stops the start.
+        await using var misconfigured = KeygateApp.With(new()
+        {
+            ["Keygate:Webhooks:AllowPrivateNetworks"] = "false",
+            ["Keygate:Webhooks:OperatorUrls:0"] = "http://operator.example/hook",
+            ["Keygate:Webhooks:OperatorSecret"] = OperatorSecret,
+        });
+        var refused = Assert.ThrowsAny<Exception>(() => misconfigured.Services);
+        Assert.Contains("OperatorUrls must be absolute https URLs", refused.ToString());
+        await using var allowed = KeygateApp.With(new()
+        {
+            ["Keygate:Webhooks:AllowPrivateNetworks"] = "true",
+            ["Keygate:Webhooks:OperatorUrls:0"] = "http://operator.example/hook",
+            ["Keygate:Webhooks:OperatorSecret"] = OperatorSecret,
+        });
+        Assert.Equal(HttpStatusCode.OK, (await allowed.Client().GetAsync("/healthz")).StatusCode);
     }
 
     [Fact]

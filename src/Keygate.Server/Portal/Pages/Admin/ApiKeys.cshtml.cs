@@ -28,7 +28,8 @@ public sealed class ApiKeysModel(OrgStateCache orgs, KeyLifecycle lifecycle, Tim
     [BindProperty(SupportsGet = true)] public string? Done { get; set; }
 
     public bool CanChange(KeySnapshot? key) =>
-        KeyLifecycle.OrgAdminRefusal(Me, Org.SubscriptionEnabled, Org.ExpiresAt, key?.DisabledReason is not null, NowMs) is null;
+        KeyLifecycle.OrgAdminRefusal(Me, Org.SubscriptionEnabled, Org.ExpiresAt, key?.DisabledReason is not null,
+            Org.Cloud?.DisabledReason is not null, NowMs) is null;
 
     /// <summary>The confirmation to show, only for a key that may still be changed that way.</summary>
     public KeySnapshot? Confirming(string action) =>
