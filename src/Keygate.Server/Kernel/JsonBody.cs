@@ -27,7 +27,6 @@ public static class JsonBody
         AllowDuplicateProperties = false, // a repeated name: which value was meant? (400, not the last one silently)
         RespectNullableAnnotations = true,
         RespectRequiredConstructorParameters = true,
-        AllowDuplicateProperties = false,
         MaxDepth = MaxDepth,
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(allowIntegerValues: false) },
     };

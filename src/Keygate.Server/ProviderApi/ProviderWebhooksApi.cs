@@ -34,26 +34,26 @@ public static class WebhooksApi
     }
 
     private static async Task<Results<Ok<WebhooksView>, ProblemHttpResult>> SetForOrganization(
-        string orgId, [FromBody] WebhooksRequest req, ProviderCaller caller, OrgStateCache orgs, AppDbContext db, KeyVault vault, TimeProvider clock, CancellationToken ct)
+        string orgId, [FromBody] WebhooksRequest req, ProviderCaller caller, OrgStateCache orgs, AppDbContext db, KeyVault vault, TimeProvider clock, IOptions<KeygateOptions> options, CancellationToken ct)
     {
         if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, ct) is not { } org) return ProviderApi.NotFound;
-        return await SaveAsync(req, caller, db, vault, clock, org.OrgId, null);
+        return await SaveAsync(req, caller, db, vault, clock, options.Value, org.OrgId, null);
     }
 
     private static async Task<Results<Ok<WebhooksView>, ProblemHttpResult>> SetForServiceProvider(
-        string id, [FromBody] WebhooksRequest req, ProviderCaller caller, AppDbContext db, KeyVault vault, TimeProvider clock, CancellationToken ct)
+        string id, [FromBody] WebhooksRequest req, ProviderCaller caller, AppDbContext db, KeyVault vault, TimeProvider clock, IOptions<KeygateOptions> options, CancellationToken ct)
     {
         // A service provider sets only its own; another's is the same 404 as a missing one.
         if (!long.TryParse(id, out var spId) || (!caller.IsOperator && caller.Actor.ServiceProviderId != spId)
             || !await db.ServiceProviders.AnyAsync(s => s.Id == spId, ct))
             return ProviderApi.NotFound;
-        return await SaveAsync(req, caller, db, vault, clock, null, spId);
+        return await SaveAsync(req, caller, db, vault, clock, options.Value, null, spId);
     }
 
     private static async Task<Results<Ok<WebhooksView>, ProblemHttpResult>> SaveAsync(
-        WebhooksRequest req, ProviderCaller caller, AppDbContext db, KeyVault vault, TimeProvider clock, long? orgId, long? spId)
+        WebhooksRequest req, ProviderCaller caller, AppDbContext db, KeyVault vault, TimeProvider clock, KeygateOptions options, long? orgId, long? spId)
     {
-        if (UrlProblems(req.Urls, http.RequestServices.GetRequiredService<IOptions<KeygateOptions>>().Value.Webhooks.AllowPrivateNetworks) is { } invalid) return ErrorResponses.Problem(invalid);
+        if (UrlProblems(req.Urls, options.Webhooks.AllowPrivateNetworks) is { } invalid) return ErrorResponses.Problem(invalid);
         var urls = req.Urls.Distinct(StringComparer.Ordinal).ToList();
         var secret = req.Secret ?? Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var now = clock.Now();

@@ -73,12 +73,15 @@ public sealed class GatewayStreamingTests
     {
         await using var g = await GatewayHost.StartAsync();
         var c = await g.App.SessionAsync(await g.App.CreateOrgAsync());
-        await (await c.PostAsync("/api/v1/_diag/upload", new ByteArrayContent(new byte[16]))).AssertOk(); // warm the path first
+        // Gateway routes are legacy routes: a write's body is application/json (contract A2), whatever the upstream does with it.
+        var warm = new ByteArrayContent(new byte[16]);
+        warm.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        await (await c.PostAsync("/api/v1/_diag/upload", warm)).AssertOk(); // warm the path first
 
         HttpContent Body(long length)
         {
             var content = new StreamContent(new PatternStream(length), 64 * 1024);
-            content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             content.Headers.ContentLength = length;
             return content;
         }
