@@ -8,7 +8,7 @@ namespace Keygate.Gateway;
 /// <summary>
 /// Forward-auth mode (contract A7): a provider's own proxy (nginx auth_request, Traefik ForwardAuth, Envoy ext_authz)
 /// asks before it forwards. The same checks as a forwarded call, on the original method and URI, counted the same;
-/// the answer is 200 with the headers the proxy passes on, or the refusal.
+/// the answer is 200 with the headers the proxy passes on, or the refusal (its body also in X-Keygate-Refusal, for nginx).
 /// </summary>
 public static class ForwardAuthApi
 {
@@ -25,11 +25,11 @@ public static class ForwardAuthApi
         string? First(string a, string b) => h[a] is { Count: > 0 } v ? v[0] : h[b] is { Count: > 0 } w ? w[0] : null;
         if (First("X-Original-URI", "X-Forwarded-Uri") is null)
         {
-            await GatewayStep.RefuseAsync(http, NoOriginalUri);
+            await GatewayStep.RefuseAsync(http, NoOriginalUri, refusalInHeader: true);
             return;
         }
         // The route's own weight is not known here (the provider's proxy routes); the method's weight counts.
-        if (!await GatewayStep.PassAsync(http, First("X-Original-Method", "X-Forwarded-Method") ?? HttpMethods.Get, null)) return;
+        if (!await GatewayStep.PassAsync(http, First("X-Original-Method", "X-Forwarded-Method") ?? HttpMethods.Get, null, refusalInHeader: true)) return;
         var caller = http.RequestServices.GetRequiredService<LegacyCaller>();
         var response = http.Response.Headers;
         response.Authorization = "Bearer " + await tokens.ForAsync(caller.Session, caller.Org);

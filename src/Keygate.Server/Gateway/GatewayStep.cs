@@ -3,6 +3,8 @@ using Keygate.Metering;
 using Keygate.Sessions;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using System.Text.Json;
+using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace Keygate.Gateway;
 
@@ -19,14 +21,20 @@ public static class GatewayStep
     public static readonly KeygateError RequestTooLarge = new(413, "REQUEST_TOO_LARGE", "The request body is too large.");
     public static readonly KeygateError NoRoute = new(404, "RESOURCE_NOT_FOUND", "The resource does not exist.");
 
-    /// <summary>True when the call may go on; otherwise the refusal has been written.</summary>
-    public static async ValueTask<bool> PassAsync(HttpContext http, string method, IReadOnlyDictionary<string, string>? metadata)
+    /// <summary>
+    /// A forward-auth refusal's body, repeated as a header: nginx's auth_request drops the body of the answer it asked
+    /// for, but can relay this header as the client's body (docs/gateway.md, forward-auth).
+    /// </summary>
+    public const string RefusalHeader = "X-Keygate-Refusal";
+
+    /// <summary>True when the call may go on; otherwise the refusal has been written (also as <see cref="RefusalHeader"/> when asked).</summary>
+    public static async ValueTask<bool> PassAsync(HttpContext http, string method, IReadOnlyDictionary<string, string>? metadata, bool refusalInHeader = false)
     {
-        if (CrossSite.Refusal(http.Request) is { } crossSite) return await RefuseAsync(http, crossSite);
+        if (CrossSite.Refusal(http.Request) is { } crossSite) return await RefuseAsync(http, crossSite, refusalInHeader);
         var caller = http.RequestServices.GetRequiredService<LegacyCaller>();
         var refusal = await http.RequestServices.GetRequiredService<SessionGate>().CheckAsync(http, caller, WeightOf(method, metadata));
         caller.Rate.WriteTo(http.Response);
-        if (refusal is not null) return await RefuseAsync(http, refusal);
+        if (refusal is not null) return await RefuseAsync(http, refusal, refusalInHeader);
         return true;
     }
 
@@ -43,9 +51,14 @@ public static class GatewayStep
         metadata is not null && metadata.TryGetValue(WeightMetadata, out var named) && Enum.TryParse<MethodWeight>(named, ignoreCase: true, out var w)
             ? w : MeterDecision.WeightOf(method);
 
-    public static async ValueTask<bool> RefuseAsync(HttpContext http, KeygateError refusal)
+    public static async ValueTask<bool> RefuseAsync(HttpContext http, KeygateError refusal, bool refusalInHeader = false)
     {
-        await ErrorResponses.Legacy(refusal, http).ExecuteAsync(http);
+        var answer = ErrorResponses.Legacy(refusal, http);
+        // The JSON options escape everything outside ASCII, so the body is a valid header value as it is.
+        if (refusalInHeader)
+            http.Response.Headers[RefusalHeader] = JsonSerializer.Serialize(answer.Value,
+                http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions);
+        await answer.ExecuteAsync(http);
         return false;
     }
 }

@@ -6,7 +6,8 @@ namespace Keygate.Tests;
 /// <summary>
 /// Issue 6, the product's promise across nodes (contract A4, "immediately"): once a change has returned on
 /// one node, no other node accepts the old key, a session the change ended, a disabled key or an expired
-/// subscription. Two Keygate processes behind nginx on one PostgreSQL database and one Redis.
+/// subscription; and no node forwards a call (contract A7) for a credential a change on another node ended. Two Keygate
+/// processes behind nginx on one PostgreSQL database and one Redis.
 /// </summary>
 [Collection(nameof(MachineWide))]
 public sealed class MultiNodeTests(KeygateCluster cluster, ITestOutputHelper output) : IClassFixture<KeygateCluster>
@@ -79,6 +80,50 @@ public sealed class MultiNodeTests(KeygateCluster cluster, ITestOutputHelper out
         using var direct = KeygateCluster.Client(cluster.B.Address, from: client);
         await (await direct.SendAsync(WrongPassword(username))).AssertError(HttpStatusCode.BadRequest, "INVALID_USERNAME_OR_PASSWORD");
         Assert.Equal(["127.0.0.2", "127.0.0.2"], await FailedLoginAddressesAsync(provider, orgId, 2, TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [InlineData("regenerate")]
+    [InlineData("disable")]
+    [InlineData("logout")]
+    public async Task AChangeOnNodeAStopsForwardingOnNodeBAtOnce(string change)
+    {
+        Assert.SkipUnless(KeygateCluster.CanRun, KeygateCluster.SkipReason);
+        using var providerA = cluster.Provider(cluster.A.Address);
+        var org = await Scenario.CreateOrgAsync(providerA, providerA);
+        if (change == "regenerate")
+            await (await providerA.PatchAsync($"/provider/v1/organizations/{org.Id}", Scenario.Json(new { endSessionsOnKeyChange = true }))).AssertOk();
+        using var portal = KeygateCluster.Client(cluster.A.Address, cookies: true);
+        await portal.PortalLoginAsync(org.Username, org.Password);
+        var key = Scenario.KeyValueOnPage(await portal.GetStringAsync(PortalSession.KeyPage)) ?? throw new InvalidOperationException("no key on the key page");
+        using var login = KeygateCluster.Client(cluster.B.Address);
+        var loggedIn = await login.LoginAsync(org.Username, org.Password, key, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        await loggedIn.AssertOk();
+        var session = Scenario.SessionIdOf(loggedIn)!;
+        using var onA = KeygateCluster.Client(cluster.A.Address);
+        using var onB = KeygateCluster.Client(cluster.B.Address);
+        onA.DefaultRequestHeaders.Add("Cookie", $"JSESSIONID={session}");
+        onB.DefaultRequestHeaders.Add("Cookie", $"JSESSIONID={session}");
+        // Node B forwards for this session, so the session and the org are in its memory when the change comes.
+        for (var i = 0; i < 3; i++) await (await onB.GetAsync("/api/v1/ecgroup")).AssertOk();
+
+        switch (change)
+        {
+            case "regenerate": await (await onA.PostAsync($"/api/v1/apiKeys/{org.KeyId}/regenerate", null)).AssertOk(); break;
+            case "disable":
+                await (await providerA.PostAsync($"/provider/v1/organizations/{org.Id}/apiKeys/{org.KeyId}/disable",
+                    Scenario.Json(new { reason = "OTHER", note = "multi-node gateway test" }))).AssertOk();
+                break;
+            case "logout": Assert.Equal(HttpStatusCode.NoContent, (await onA.DeleteAsync("/api/v1/auth")).StatusCode); break;
+        }
+        var forwarded = cluster.Upstream.ApiCalls;
+        for (var i = 0; i < 20; i++)
+        {
+            var refused = await onB.GetAsync(i % 2 == 0 ? "/api/v1/ecgroup" : "/api/v1/provUrl");
+            if (change == "disable") await refused.AssertError(HttpStatusCode.Forbidden, "API_KEY_DISABLED");
+            else await refused.AssertError(HttpStatusCode.Unauthorized, "SESSION_NOT_VALID");
+        }
+        Assert.Equal(forwarded, cluster.Upstream.ApiCalls);
     }
 
     /// <summary>An org with a SUPER_ADMIN, created by the operator (no subscription yet).</summary>

@@ -6,7 +6,8 @@ namespace Keygate.Tests;
 /// <summary>
 /// Keygate on a real loopback socket with its gateway in front of the sample upstream on another, the sample trusting
 /// Keygate's own /.well-known/jwks.json. Keygate's port is chosen first, since each side must know the other's address
-/// before it starts. Keygate's clock starts at the real time, because the sample checks the token's expiry against it.
+/// before it starts. Keygate's clock starts at the real time (or <c>clockOffset</c> from it), because the sample checks the
+/// token's expiry against the real time.
 /// </summary>
 public sealed class GatewayHost : IAsyncDisposable
 {
@@ -15,7 +16,7 @@ public sealed class GatewayHost : IAsyncDisposable
     public required KeygateApp App { get; init; }
     public required SampleUpstreamHost Upstream { get; init; }
 
-    public static async Task<GatewayHost> StartAsync(Dictionary<string, string?>? settings = null, string? upstreamUrl = null)
+    public static async Task<GatewayHost> StartAsync(Dictionary<string, string?>? settings = null, string? upstreamUrl = null, TimeSpan clockOffset = default)
     {
         var port = FreePort();
         var upstream = await SampleUpstreamHost.StartBehindAsync(Issuer, $"http://127.0.0.1:{port}/.well-known/jwks.json");
@@ -28,7 +29,7 @@ public sealed class GatewayHost : IAsyncDisposable
         };
         foreach (var (k, v) in settings ?? []) all[k] = v;
         var app = KeygateApp.With(all);
-        app.Clock.SetUtcNow(DateTimeOffset.UtcNow);
+        app.Clock.SetUtcNow(DateTimeOffset.UtcNow + clockOffset);
         app.StartKestrel(port);
         return new GatewayHost { App = app, Upstream = upstream };
     }

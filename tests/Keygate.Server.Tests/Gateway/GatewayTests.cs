@@ -6,7 +6,7 @@ namespace Keygate.Tests;
 /// <summary>The gateway of contract A7, through Keygate to the sample upstream on its own loopback port.</summary>
 public sealed class GatewayTests
 {
-    private static async Task<JsonElement> LastRequestAsync(SampleUpstreamHost upstream)
+    internal static async Task<JsonElement> LastRequestAsync(SampleUpstreamHost upstream)
     {
         using var c = upstream.Client();
         return await (await c.GetAsync("/_diag/last-request")).AssertOk();
@@ -58,6 +58,7 @@ public sealed class GatewayTests
     [InlineData("regenerate")]
     [InlineData("disable")]
     [InlineData("expiry")]
+    [InlineData("threshold")]
     [InlineData("logout")]
     public async Task AChangeStopsTheNextForwardedCall(string change)
     {
@@ -66,6 +67,8 @@ public sealed class GatewayTests
         var provider = g.App.Provider();
         if (change == "regenerate")
             await (await provider.PatchAsync($"/provider/v1/organizations/{org.Id}", Scenario.Json(new { endSessionsOnKeyChange = true }))).AssertOk();
+        if (change == "threshold")
+            await (await provider.PutAsync($"/provider/v1/organizations/{org.Id}/limits", Scenario.Json(Scenario.ThresholdOnly(2)))).AssertOk();
         var c = await g.App.SessionAsync(org);
         await (await c.GetAsync("/api/v1/ecgroup")).AssertOk();
 
@@ -77,13 +80,58 @@ public sealed class GatewayTests
                     Scenario.Json(new { reason = "OTHER", note = "gateway test" }))).AssertOk();
                 break;
             case "expiry": g.App.Clock.Advance(TimeSpan.FromMinutes(31)); break;
+            case "threshold": await (await c.GetAsync("/api/v1/ecgroup/lite")).AssertOk(); break; // the threshold's last call
             case "logout": Assert.Equal(HttpStatusCode.NoContent, (await c.DeleteAsync("/api/v1/auth")).StatusCode); break;
         }
         var forwarded = g.Upstream.ApiCalls;
         var refused = await c.GetAsync("/api/v1/ecgroup");
-        if (change == "disable") await refused.AssertError(HttpStatusCode.Forbidden, "API_KEY_DISABLED");
+        if (change is "disable" or "threshold") await refused.AssertError(HttpStatusCode.Forbidden, "API_KEY_DISABLED");
         else await refused.AssertError(HttpStatusCode.Unauthorized, "SESSION_NOT_VALID");
         Assert.Equal(forwarded, g.Upstream.ApiCalls);
+    }
+
+    /// <summary>The identity token Keygate's forward-auth answers for this session.</summary>
+    private static async Task<string> TokenAsync(HttpClient session)
+    {
+        var ask = new HttpRequestMessage(HttpMethod.Get, "/gateway/v1/authorize");
+        ask.Headers.Add("X-Original-Method", "GET");
+        ask.Headers.Add("X-Original-URI", "/api/v1/ecgroup");
+        var answer = await session.SendAsync(ask);
+        await answer.AssertOk();
+        return answer.Headers.GetValues("Authorization").Single()["Bearer ".Length..];
+    }
+
+    [Fact]
+    public async Task TheUpstreamRefusesKeygatesTokenTamperedWithExpiredOrFromAnotherKeygate()
+    {
+        await using var g = await GatewayHost.StartAsync();
+        var org = await g.App.CreateOrgAsync();
+        var other = await g.App.CreateOrgAsync();
+        var token = await TokenAsync(await g.App.SessionAsync(org));
+        using (var genuine = g.Upstream.Client(token)) await (await genuine.GetAsync("/api/v1/ecgroup")).AssertOk();
+
+        // Forged: another org's id in the payload, Keygate's header and signature kept.
+        var parts = token.Split('.');
+        var claims = System.Text.Json.Nodes.JsonNode.Parse(System.Buffers.Text.Base64Url.DecodeFromChars(parts[1]))!;
+        claims["org_id"] = other.Id;
+        var forged = string.Join('.', parts[0], System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(claims.ToJsonString())), parts[2]);
+        using (var c = g.Upstream.Client(forged)) Assert.Equal(HttpStatusCode.Unauthorized, (await c.GetAsync("/api/v1/ecgroup")).StatusCode);
+
+        // Another Keygate, with keys and an issuer of its own: a well-made token this upstream never trusted.
+        await using (var elsewhere = await GatewayHost.StartAsync(new() { ["Keygate:Gateway:Issuer"] = "http://other-keygate.test" }))
+        {
+            var foreign = await TokenAsync(await elsewhere.App.SessionAsync(await elsewhere.App.CreateOrgAsync()));
+            using var c = g.Upstream.Client(foreign);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await c.GetAsync("/api/v1/ecgroup")).StatusCode);
+        }
+
+        // Expired: a Keygate whose clock is 10 minutes behind signs tokens that ran out (5 minutes) before they arrive.
+        await using var late = await GatewayHost.StartAsync(clockOffset: TimeSpan.FromMinutes(-10));
+        var s = await late.App.SessionAsync(await late.App.CreateOrgAsync());
+        using (var c = late.Upstream.Client(await TokenAsync(s))) Assert.Equal(HttpStatusCode.Unauthorized, (await c.GetAsync("/api/v1/ecgroup")).StatusCode);
+        // Through that gateway too: the upstream's 401 comes back as it is.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await s.GetAsync("/api/v1/ecgroup")).StatusCode);
+        Assert.False((await LastRequestAsync(late.Upstream)).GetProperty("authenticated").GetBoolean());
     }
 
     [Fact]
@@ -93,16 +141,7 @@ public sealed class GatewayTests
         await using var g = await GatewayHost.StartAsync();
         var org = await g.App.CreateOrgAsync();
         var c = await g.App.SessionAsync(org);
-        await (await g.App.Provider().PutAsync($"/provider/v1/organizations/{org.Id}/limits", Scenario.Json(new
-        {
-            callThreshold = new { calls = threshold, windowSeconds = 86400 },
-            rates = new
-            {
-                light = new { perSecond = 100_000, perHour = 10_000_000 },
-                medium = new { perSecond = 100_000, perHour = 10_000_000 },
-                heavy = new { perMinute = 100_000, perHour = 10_000_000 },
-            },
-        }))).AssertOk();
+        await (await g.App.Provider().PutAsync($"/provider/v1/organizations/{org.Id}/limits", Scenario.Json(Scenario.ThresholdOnly(threshold)))).AssertOk();
         var before = g.Upstream.ApiCalls;
 
         var answers = await Task.WhenAll(Enumerable.Range(0, sent).Select(_ => c.GetAsync("/api/v1/ecgroup")));

@@ -9,7 +9,8 @@ namespace Keygate.Tests;
 /// <summary>
 /// Keygate deployed as docs/deployment.md says, on loopback: a fresh PostgreSQL database; node A started first
 /// (it migrates and installs the operator token), then node B with MigrateOnStart off; one shared KEK, one
-/// Redis prefix of this fixture's own, 127.0.0.1 (nginx) as the known proxy; nginx in front of both.
+/// Redis prefix of this fixture's own, 127.0.0.1 (nginx) as the known proxy; nginx in front of both. Both nodes
+/// forward the /api/v1 paths they do not answer to one sample upstream (contract A7), which trusts node A's JWKS.
 /// Nothing starts unless the cluster tests can run; then the database and the Redis keys go at the end.
 /// </summary>
 public sealed class KeygateCluster : IAsyncLifetime
@@ -22,11 +23,14 @@ public sealed class KeygateCluster : IAsyncLifetime
     private readonly string _redisPrefix = "kgcluster" + Guid.NewGuid().ToString("N")[..12] + ":";
     private NodeProcess? _a, _b;
     private NginxProcess? _nginx;
+    private SampleUpstreamHost? _upstream;
     private bool _created;
 
     public NodeProcess A => _a ?? throw new InvalidOperationException("The cluster did not start.");
     public NodeProcess B => _b ?? throw new InvalidOperationException("The cluster did not start.");
     public NginxProcess Nginx => _nginx ?? throw new InvalidOperationException("The cluster did not start.");
+    /// <summary>The sample upstream both nodes' gateway forwards to; its ApiCalls counts what reached it.</summary>
+    public SampleUpstreamHost Upstream => _upstream ?? throw new InvalidOperationException("The cluster did not start.");
 
     public async ValueTask InitializeAsync()
     {
@@ -55,7 +59,14 @@ public sealed class KeygateCluster : IAsyncLifetime
         };
         try
         {
-            _a = await NodeProcess.StartAsync(node);
+            // Node A's port first: the upstream must know where the JWKS is, and the nodes where the upstream is.
+            var portA = NodeProcess.FreePort();
+            _upstream = await SampleUpstreamHost.StartBehindAsync(GatewayHost.Issuer, $"http://127.0.0.1:{portA}/.well-known/jwks.json");
+            node["Keygate__Gateway__Issuer"] = GatewayHost.Issuer;
+            node["Keygate__Gateway__Routes__api__ClusterId"] = "sample";
+            node["Keygate__Gateway__Routes__api__Match__Path"] = "/api/v1/{**catch-all}";
+            node["Keygate__Gateway__Clusters__sample__Destinations__one__Address"] = _upstream.Url;
+            _a = await NodeProcess.StartAsync(node, portA);
             node["Keygate__Database__MigrateOnStart"] = "false";
             _b = await NodeProcess.StartAsync(node);
             _nginx = await NginxProcess.StartAsync([_a.Port, _b.Port]);
@@ -99,7 +110,8 @@ public sealed class KeygateCluster : IAsyncLifetime
         if (_nginx is not null) await _nginx.DisposeAsync();
         if (_b is not null) await _b.DisposeAsync();
         if (_a is not null) await _a.DisposeAsync();
-        (_nginx, _b, _a) = (null, null, null);
+        if (_upstream is not null) await _upstream.DisposeAsync();
+        (_nginx, _b, _a, _upstream) = (null, null, null, null);
         await using (var c = new NpgsqlConnection(KeygateApp.PostgresServer))
         {
             await c.OpenAsync();

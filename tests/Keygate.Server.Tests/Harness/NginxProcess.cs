@@ -7,7 +7,7 @@ namespace Keygate.Tests;
 
 /// <summary>
 /// nginx as a child process in front of Keygate nodes, running the deployment guide's own configuration
-/// (docs/nginx-keygate.conf) with its marked lines pointed at loopback ports. Everything nginx writes (pid,
+/// (docs/nginx-keygate.conf) or the forward-auth example of docs/gateway.md, with its marked lines pointed at loopback ports. Everything nginx writes (pid,
 /// temporary files, error log) stays in a folder of its own.
 /// </summary>
 public sealed partial class NginxProcess : IAsyncDisposable
@@ -33,35 +33,61 @@ public sealed partial class NginxProcess : IAsyncDisposable
     }
 
     /// <summary>The site configuration of the deployment guide, with these nodes and this port.</summary>
-    public static string SiteConfig(int listenPort, IEnumerable<int> nodePorts)
+    public static string SiteConfig(int listenPort, IEnumerable<int> nodePorts) =>
+        WithMarkedLines(File.ReadAllText(Path.Combine(NodeProcess.RepoRoot, "docs", "nginx-keygate.conf")), "docs/nginx-keygate.conf", new()
+        {
+            ["nodes"] = nodePorts.Select(p => $"    server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;").ToArray(),
+            ["listen"] = [$"    listen 127.0.0.1:{listenPort};"],
+            ["log"] = ["    access_log off;"],
+        });
+
+    /// <summary>The nginx block of docs/gateway.md's forward-auth section, with Keygate, the API and this port.</summary>
+    public static string ForwardAuthConfig(int listenPort, int keygatePort, int apiPort)
     {
-        var template = File.ReadAllText(Path.Combine(NodeProcess.RepoRoot, "docs", "nginx-keygate.conf"));
+        var doc = File.ReadAllText(Path.Combine(NodeProcess.RepoRoot, "docs", "gateway.md"));
+        var section = doc.IndexOf("## Forward-auth mode", StringComparison.Ordinal);
+        var start = section < 0 ? -1 : doc.IndexOf("```nginx\n", section, StringComparison.Ordinal);
+        if (start < 0) throw new InvalidOperationException("docs/gateway.md lost its forward-auth section's ```nginx block.");
+        start += "```nginx\n".Length;
+        return WithMarkedLines(doc[start..doc.IndexOf("```", start, StringComparison.Ordinal)], "docs/gateway.md (forward-auth)", new()
+        {
+            ["keygate"] = [$"    server 127.0.0.1:{keygatePort};"],
+            ["api"] = [$"    server 127.0.0.1:{apiPort};"],
+            ["listen"] = [$"    listen 127.0.0.1:{listenPort};"],
+        });
+    }
+
+    /// <summary>The template with each group of lines marked "# name" replaced by that name's lines (once).</summary>
+    private static string WithMarkedLines(string template, string source, Dictionary<string, string[]> marks)
+    {
         var output = new List<string>();
         var replaced = new HashSet<string>();
         foreach (var line in template.Split('\n'))
         {
-            var mark = Marked().Match(line) is { Success: true } m ? m.Groups[1].Value : null;
-            if (mark == "nodes" && replaced.Add(mark)) output.AddRange(nodePorts.Select(p => $"    server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;"));
-            else if (mark == "listen" && replaced.Add(mark)) output.Add($"    listen 127.0.0.1:{listenPort};");
-            else if (mark == "log" && replaced.Add(mark)) output.Add("    access_log off;");
+            var mark = Marked().Match(line) is { Success: true } m && marks.ContainsKey(m.Groups[1].Value) ? m.Groups[1].Value : null;
+            if (mark is not null && replaced.Add(mark)) output.AddRange(marks[mark]);
             else if (mark is null) output.Add(line);
         }
-        if (replaced.Count != 3) throw new InvalidOperationException("docs/nginx-keygate.conf lost a line marked '# nodes', '# listen' or '# log'.");
+        if (replaced.Count != marks.Count)
+            throw new InvalidOperationException($"{source} lost a line marked {string.Join(" or ", marks.Keys.Select(k => $"'# {k}'"))}.");
         return string.Join('\n', output);
     }
 
-    [GeneratedRegex(@"#\s*(nodes|listen|log)\s*$")]
+    [GeneratedRegex(@"#\s*([a-z]+)\s*$")]
     private static partial Regex Marked();
 
     /// <summary>Starts nginx in front of the nodes and waits until it accepts connections (at most 10 s).</summary>
-    public static async Task<NginxProcess> StartAsync(IEnumerable<int> nodePorts)
+    public static Task<NginxProcess> StartAsync(IEnumerable<int> nodePorts) => StartAsync(port => SiteConfig(port, nodePorts));
+
+    /// <summary>Starts nginx with the site configuration made for its port, and waits until it accepts connections (at most 10 s).</summary>
+    public static async Task<NginxProcess> StartAsync(Func<int, string> siteConfig)
     {
         var binary = Binary ?? throw new InvalidOperationException(SkipReason);
         var folder = Directory.CreateTempSubdirectory("keygate-nginx-").FullName;
         // Run as root, nginx's workers drop to "nobody", which must be able to reach the temporary folders.
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(folder, (UnixFileMode)0b111_101_101);
         var port = NodeProcess.FreePort();
-        await File.WriteAllTextAsync(Path.Combine(folder, "keygate.conf"), SiteConfig(port, nodePorts));
+        await File.WriteAllTextAsync(Path.Combine(folder, "keygate.conf"), siteConfig(port));
         await File.WriteAllTextAsync(Path.Combine(folder, "nginx.conf"), $$"""
             worker_processes 1;
             pid {{folder}}/nginx.pid;

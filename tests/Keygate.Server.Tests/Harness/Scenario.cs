@@ -141,9 +141,12 @@ public static partial class Scenario
         await (await operatorClient.PutAsync($"/provider/v1/organizations/{orgId}/limits", Json(RaisedLimits))).AssertOk();
 
     /// <summary>The body of PUT …/limits that takes rate limits and the threshold out of a test's way.</summary>
-    public static readonly object RaisedLimits = new
+    public static readonly object RaisedLimits = ThresholdOnly(1_000_000_000L);
+
+    /// <summary>The body of PUT …/limits that leaves only a call threshold of <paramref name="calls"/> a day in a test's way.</summary>
+    public static object ThresholdOnly(long calls) => new
     {
-        callThreshold = new { calls = 1_000_000_000L, windowSeconds = 86400 },
+        callThreshold = new { calls, windowSeconds = 86400 },
         rates = new
         {
             light = new { perSecond = 100_000, perHour = 100_000_000 },
