@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Load benchmark: Keygate next to a bare ASP.NET Core baseline (bench/Keygate.Baseline), both on 127.0.0.1,
-# both driven by wrk in the same run, so the ratios hold on a noisy shared machine.
+# Load benchmark: Keygate next to a bare ASP.NET Core baseline (bench/Keygate.Baseline), and Keygate's gateway next
+# to a bare YARP proxy (bench/Keygate.BareProxy) of the same sample upstream, all on 127.0.0.1, all driven by wrk in
+# the same run, so the ratios hold on a noisy shared machine.
 #   bench/run.sh              full run (3 alternating rounds of 10 s per load, 200 regenerates, 1,000 vs 100,000 orgs)
 #   bench/run.sh --quick      4 s per load, under 2 minutes once built
 #   bench/run.sh --plumbing   every step with tiny durations and counts (the test suite runs this)
@@ -8,6 +9,8 @@
 #                             two nodes behind nginx (combine with --quick or --plumbing); needs PostgreSQL
 #                             (BENCH_POSTGRES, an Npgsql connection string; default the local server as postgres/postgres),
 #                             Redis (BENCH_REDIS, default 127.0.0.1:6379), nginx and psql
+#   --gateway-only            only the gateway scenario (its table goes to bench/results/latest-gateway-<mode>.md);
+#                             with BENCH_PERF=FILE, one more Keygate leg then runs under `perf record -g` into FILE
 #   --no-build                use the Release build that is already there
 # Prints the results table and writes it, with wrk's raw output, to bench/results/. Every load targets
 # 127.0.0.1 only and ends by itself (bounded durations and counts).
@@ -17,13 +20,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 mode=full
 build=1
 two_node=0
+gateway_only=0
 for arg in "$@"; do
     case $arg in
         --quick) mode=quick ;;
         --plumbing) mode=plumbing ;;
         --two-node) two_node=1 ;;
+        --gateway-only) gateway_only=1 ;;
         --no-build) build=0 ;;
-        *) echo "usage: bench/run.sh [--quick|--plumbing] [--two-node] [--no-build]" >&2; exit 2 ;;
+        *) echo "usage: bench/run.sh [--quick|--plumbing] [--two-node|--gateway-only] [--no-build]" >&2; exit 2 ;;
     esac
 done
 case $mode in
@@ -58,12 +63,14 @@ server_dll=$(dll src/Keygate.Server Keygate.Server)
 baseline_dll=$(dll bench/Keygate.Baseline Keygate.Baseline)
 load_dll=$(dll bench/Keygate.Load Keygate.Load)
 seed_dll=$(dll bench/Keygate.Seed Keygate.Seed)
+upstream_dll=$(dll samples/Keygate.SampleUpstream Keygate.SampleUpstream)
+bare_dll=$(dll bench/Keygate.BareProxy Keygate.BareProxy)
 
 if [ "$build" -eq 1 ]; then
     say "building Release"
     dotnet build "$root/Keygate.slnx" -c Release -nologo -v quiet >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 fi
-for f in "$server_dll" "$baseline_dll" "$load_dll" "$seed_dll"; do
+for f in "$server_dll" "$baseline_dll" "$load_dll" "$seed_dll" "$upstream_dll" "$bare_dll"; do
     [ -f "$f" ] || { echo "missing $f: run without --no-build" >&2; exit 1; }
 done
 if ! command -v wrk >/dev/null; then
@@ -72,7 +79,7 @@ if ! command -v wrk >/dev/null; then
         || { echo "wrk is missing and could not be installed: apt-get install wrk" >&2; exit 1; }
 fi
 
-for lib in servers wrk probes table; do source "$root/bench/lib/$lib.sh"; done
+for lib in servers wrk probes table gateway; do source "$root/bench/lib/$lib.sh"; done
 
 mkdir -p "$work/raw"
 kek=$(head -c 32 /dev/urandom | base64)
@@ -85,17 +92,47 @@ if [ "$two_node" -eq 1 ]; then
     exit 0
 fi
 
-say "starting Keygate (fresh SQLite database) and the baseline"
-with_baseline start_keygate keygate "$work/keygate.db"
+# perf resolves JIT-compiled frames through the runtime's /tmp/perf-<pid>.map.
+if [ -n "${BENCH_PERF:-}" ]; then export DOTNET_PerfMapEnabled=1; fi
+say "starting Keygate (fresh SQLite database, a gateway route to the sample upstream) and the baseline"
+gateway_settings
+with_baseline start_keygate keygate "$work/keygate.db" "${gw_settings[@]}"
+say "starting the sample upstream and the bare YARP proxy in front of it"
+start_upstreams
 
 say "bench org: provider API, portal, legacy login"
 bench_org "$kg_url"
+
+if [ "$gateway_only" -eq 1 ]; then
+    say "gateway: GET $gw_path on the upstream directly, behind a bare YARP proxy, behind Keygate, $conns connections, $rounds x ${dur} s each"
+    gateway_bench
+    if [ -n "${BENCH_PERF:-}" ]; then
+        say "perf: one more Keygate leg, recorded into $BENCH_PERF"
+        perf record -F 999 -g -p "$kg_pid" -o "$BENCH_PERF" -- sleep "$dur" >"$work/perf.log" 2>&1 &
+        perf_pid=$!
+        gateway_leg gw.kg.perf
+        wait "$perf_pid"
+    fi
+    mkdir -p "$results"
+    { echo "## Gateway scenario ($mode mode, $started, load average $load_start at the start, $(cut -d' ' -f1 /proc/loadavg) at the end)"
+      echo; gateway_table; } | tee "$results/latest-gateway-$mode.md"
+    for k in gw.direct gw.bare gw.kg; do
+        [ "${R[$k.non2xx]}" = 0 ] || { echo "BENCH CHECK FAILED: $k: ${R[$k.non2xx]} non-2xx answers"; exit 1; }
+    done
+    echo "bench checks passed (no errors)"
+    exit 0
+fi
 
 say "hot path and session check, $conns connections, $rounds x ${dur} s each"
 warm_up "$base_url/api/v1/apiKeys" session.lua
 warm_up "$kg_url/api/v1/apiKeys" session.lua
 alternate hot.base "$base_url/api/v1/apiKeys" hot.kg "$kg_url/api/v1/apiKeys" session.lua
 alternate auth.base "$base_url/api/v1/auth" auth.kg "$kg_url/api/v1/auth" session.lua
+
+say "gateway: GET $gw_path on the upstream directly, behind a bare YARP proxy, behind Keygate, $conns connections, $rounds x ${dur} s each"
+gateway_bench
+stop_server "$bare_pid"
+stop_server "$up_pid"
 
 say "logins, $login_conns connections, then 1 connection"
 # At least 3 s: a login costs ~100 ms of CPU, and in 1 s on a busy machine (the plumbing test runs beside the
@@ -163,7 +200,7 @@ problems=()
 inconsistent=$(field inconsistent "$regen")
 [ "$inconsistent" = 0 ] || problems+=("$inconsistent stale reads after a regenerate")
 [ "$(field unknown "$regen")" = 0 ] && [ "$(field read_errors "$regen")" = 0 ] || problems+=("reads failed during regenerates: $regen")
-for k in hot.kg auth.kg hot.base auth.base small large; do
+for k in hot.kg auth.kg hot.base auth.base gw.direct gw.bare gw.kg small large; do
     [ "${R[$k.non2xx]}" = 0 ] || problems+=("$k: ${R[$k.non2xx]} non-2xx answers")
 done
 [ $(( ${R[login.kg.ok]:-0} + ${R[login1.kg.ok]:-0} )) -gt 0 ] || problems+=("no login succeeded")

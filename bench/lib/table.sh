@@ -6,6 +6,11 @@ row() { # LABEL KEY
     local k=$2 b=${2%%.*}.base
     echo "| $1 | $(calc %.0f "${R[$k.rps]}") | $(ms "${R[$k.p50_us]}") | $(ms "${R[$k.p99_us]}") | $(calc %.0f "${R[$b.rps]}") | $(ms "${R[$b.p50_us]}") | $(ms "${R[$b.p99_us]}") | $(calc %.2f "${R[$k.rps]} / ${R[$b.rps]}") | $(calc %.2f "${R[$k.p99_us]} / ${R[$b.p99_us]}") |"
 }
+leg() { # LABEL KEY : a row of the gateway table
+    local proxy="$(cpu_per_call "$2" proxy_ticks) µs"
+    [ "$2" != gw.direct ] || proxy="—"
+    echo "| $1 | $(calc %.0f "${R[$2.rps]}") | $(ms "${R[$2.p50_us]}") | $(ms "${R[$2.p99_us]}") | $proxy | $(cpu_per_call "$2" up_ticks) µs |"
+}
 per_login() { calc %.1f "($2 - $1) * 1000 / $(getconf CLK_TCK) / ($3 > 0 ? $3 : 1)"; } # CPU ticks before, after; logins
 verdict() { if awk "BEGIN { exit !($1) }"; then echo "met"; else echo "not met"; fi; }
 
@@ -27,7 +32,8 @@ table() {
 Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(free -g | awk '/^Mem/ {print $2}') GiB,
 .NET $(dotnet --version), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); load average $load_start at the start, $(cut -d' ' -f1 /proc/loadavg) at the end.
 wrk: $threads threads; after a ${warm} s warm-up, $rounds round(s) of ${dur} s per load, the two sides of a comparison in
-turns; req/s is the mean of the rounds, p50 and p99 the median. Keygate, the baseline and wrk share the same cores.
+turns (the gateway's three legs in an order that rotates each round); req/s is the mean of the rounds, p50 and p99 the
+median. Keygate, the baseline, the sample upstream, the bare proxy and wrk share the same cores.
 $([ "$mode" = plumbing ] && echo "Plumbing mode checks that every step works: with 1 s loads and tiny counts its numbers mean nothing.")
 
 | Scenario ($conns connections unless noted) | Keygate req/s | p50 | p99 | Baseline req/s | p50 | p99 | req/s ratio | p99 ratio |
@@ -35,6 +41,8 @@ $([ "$mode" = plumbing ] && echo "Plumbing mode checks that every step works: wi
 $(row "GET /api/v1/apiKeys on a live session (hot path)" hot.kg)
 $(row "GET /api/v1/auth (session check only)" auth.kg)
 $(row "POST /api/v1/auth logins, $login_conns connections (all answers)" login.kg)
+
+$(gateway_table)
 
 | Measure | Result | Target |
 |---|---:|---|
@@ -58,5 +66,25 @@ Logins hash with the framework's PasswordHasher V3: PBKDF2-HMAC-SHA512, Keygate:
 (default), at most one hash per core at once (Keygate:MaxConcurrentHashes), 503 beyond a 2 s wait. The scale runs
 spread requests over $(wc -l <"$work/large-ids.txt") session ids of as many orgs. Allocations per call of the
 obfuscation check: see the micro-benchmarks (Keygate.Bench).
+EOF
+}
+
+# The gateway scenario's two tables (in the full table, and alone with --gateway-only).
+gateway_table() {
+    local gw_ratio gw_p99
+    gw_ratio=$(calc %.2f "${R[gw.kg.rps]} / ${R[gw.bare.rps]}")
+    gw_p99=$(calc %.2f "${R[gw.kg.p99_us]} / ${R[gw.bare.p99_us]}")
+    cat <<EOF
+| Gateway: GET $gw_path on the sample upstream, $conns connections | req/s | p50 | p99 | proxy CPU per call | upstream CPU per call |
+|---|---:|---:|---:|---:|---:|
+$(leg "upstream directly (wrk sends the identity token)" gw.direct)
+$(leg "bare YARP proxy (no auth, no metering)" gw.bare)
+$(leg "Keygate gateway (session cookie)" gw.kg)
+
+| Gateway measure | Result | Target |
+|---|---:|---|
+| gateway req/s, Keygate / bare proxy | $gw_ratio | ≥ 0.85 ($(verdict "$gw_ratio >= 0.85")) |
+| gateway p99, Keygate / bare proxy | $gw_p99 | ≤ 1.5 ($(verdict "$gw_p99 <= 1.5")) |
+| bare proxy / upstream directly: req/s, p99 | $(calc %.2f "${R[gw.bare.rps]} / ${R[gw.direct.rps]}"), $(calc %.2f "${R[gw.bare.p99_us]} / ${R[gw.direct.p99_us]}") | — |
 EOF
 }

@@ -19,7 +19,7 @@ public static class ForwardAuthApi
             .WithSummary("Forward-auth for nginx auth_request, Traefik or Envoy: checks the original request and answers the identity token headers")
             .Produces(StatusCodes.Status200OK).OnLegacySession().RefusesLegacy(400, "INVALID_INPUT_ARGUMENT");
 
-    private static async Task Authorize(HttpContext http, IdentityTokens tokens)
+    private static async Task Authorize(HttpContext http, GatewayStep step, IdentityTokens tokens)
     {
         var h = http.Request.Headers;
         string? First(string a, string b) => h[a] is { Count: > 0 } v ? v[0] : h[b] is { Count: > 0 } w ? w[0] : null;
@@ -29,10 +29,10 @@ public static class ForwardAuthApi
             return;
         }
         // The route's own weight is not known here (the provider's proxy routes); the method's weight counts.
-        if (!await GatewayStep.PassAsync(http, First("X-Original-Method", "X-Forwarded-Method") ?? HttpMethods.Get, null, refusalInHeader: true)) return;
+        if (!await step.PassAsync(http, First("X-Original-Method", "X-Forwarded-Method") ?? HttpMethods.Get, null, refusalInHeader: true)) return;
         var caller = http.RequestServices.GetRequiredService<LegacyCaller>();
         var response = http.Response.Headers;
-        response.Authorization = "Bearer " + await tokens.ForAsync(caller.Session, caller.Org);
+        response.Authorization = await tokens.BearerAsync(caller.Session, caller.Org);
         response["X-Keygate-Org-Id"] = caller.Org.OrgId.ToString(CultureInfo.InvariantCulture);
         response["X-Keygate-Admin-Id"] = caller.Session.AccountId.ToString(CultureInfo.InvariantCulture);
         response.CacheControl = "no-store";

@@ -13,6 +13,7 @@ public static class GatewaySetup
     {
         services.AddSingleton<SigningKeyRing>();
         services.AddSingleton<IdentityTokens>();
+        services.AddSingleton<GatewayStep>();
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("Keygate:Gateway"))
             .AddConfigFilter<GatewayTimeoutDefault>()
@@ -27,6 +28,7 @@ public static class GatewaySetup
             // A well-known document like /healthz, not an operation of the API (docs/gateway.md describes it).
             .ExcludeFromDescription();
         app.MapForwardAuth();
+        var step = app.Services.GetRequiredService<GatewayStep>();
 
         // Keygate's own /api/v1 routes are literal and so win over a route's catch-all; YARP's routes win over the
         // fallback below, whose order puts it last.
@@ -35,7 +37,7 @@ public static class GatewaySetup
             pipeline.Use(async (http, next) =>
             {
                 var route = http.GetReverseProxyFeature().Route.Config;
-                if (!await GatewayStep.PassAsync(http, http.Request.Method, route.Metadata) || !await GatewayStep.LimitBodyAsync(http)) return;
+                if (!await step.PassAsync(http, http.Request.Method, route.Metadata) || !await step.LimitBodyAsync(http)) return;
                 await next();
                 await GatewayForwarding.AnswerFailureAsync(http);
             });
@@ -46,7 +48,7 @@ public static class GatewaySetup
         // An /api/v1 path neither Keygate nor a gateway route answers: checked and counted like any call, then 404.
         app.MapFallback("/api/v1/{**path}", async http =>
         {
-            if (await GatewayStep.PassAsync(http, http.Request.Method, null)) await GatewayStep.RefuseAsync(http, GatewayStep.NoRoute);
+            if (await step.PassAsync(http, http.Request.Method, null)) await GatewayStep.RefuseAsync(http, GatewayStep.NoRoute);
         });
 
         // Warm the signing key at start, so the first call does not wait for it (and a broken KEK fails early).

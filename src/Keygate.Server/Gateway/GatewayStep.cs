@@ -11,9 +11,10 @@ namespace Keygate.Gateway;
 /// <summary>
 /// Keygate's step in front of every gateway call (contract A7), in its order: cross-site, session, rate limit by the
 /// call's weight, threshold (the session gate does those three and counts the call), then the body limit. What it
-/// refuses it answers with {code,message} and, once metered, the X-RateLimit-* headers.
+/// refuses it answers with {code,message} and, once metered, the X-RateLimit-* headers. A singleton holding what it
+/// needs, so a call resolves nothing but its own LegacyCaller.
 /// </summary>
-public static class GatewayStep
+public sealed class GatewayStep(SessionGate gate, IOptions<KeygateOptions> options)
 {
     /// <summary>A route's metadata key naming the weight its calls count with ("Light", "Medium" or "Heavy").</summary>
     public const string WeightMetadata = "Keygate.Weight";
@@ -28,20 +29,20 @@ public static class GatewayStep
     public const string RefusalHeader = "X-Keygate-Refusal";
 
     /// <summary>True when the call may go on; otherwise the refusal has been written (also as <see cref="RefusalHeader"/> when asked).</summary>
-    public static async ValueTask<bool> PassAsync(HttpContext http, string method, IReadOnlyDictionary<string, string>? metadata, bool refusalInHeader = false)
+    public async ValueTask<bool> PassAsync(HttpContext http, string method, IReadOnlyDictionary<string, string>? metadata, bool refusalInHeader = false)
     {
         if (CrossSite.Refusal(http.Request) is { } crossSite) return await RefuseAsync(http, crossSite, refusalInHeader);
         var caller = http.RequestServices.GetRequiredService<LegacyCaller>();
-        var refusal = await http.RequestServices.GetRequiredService<SessionGate>().CheckAsync(http, caller, WeightOf(method, metadata));
+        var refusal = await gate.CheckAsync(http, caller, WeightOf(method, metadata));
         caller.Rate.WriteTo(http.Response);
         if (refusal is not null) return await RefuseAsync(http, refusal, refusalInHeader);
         return true;
     }
 
     /// <summary>Refuses a body declared too large, and makes the server stop reading one that turns out so.</summary>
-    public static async ValueTask<bool> LimitBodyAsync(HttpContext http)
+    public async ValueTask<bool> LimitBodyAsync(HttpContext http)
     {
-        var max = http.RequestServices.GetRequiredService<IOptions<KeygateOptions>>().Value.Gateway.MaxRequestBytes;
+        var max = options.Value.Gateway.MaxRequestBytes;
         if (http.Request.ContentLength > max) return await RefuseAsync(http, RequestTooLarge);
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = max;
         return true;

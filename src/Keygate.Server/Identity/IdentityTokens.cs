@@ -22,24 +22,26 @@ public sealed class IdentityTokens(SigningKeyRing keys, TimeProvider clock, IOpt
     /// <summary>A token with less left than this is not handed out again: the upstream must not see it expire mid-call.</summary>
     public static readonly TimeSpan MinimumLeft = TimeSpan.FromSeconds(60);
 
-    private sealed record Cached(string Token, long StateVersion, string Kid, long ExpiresAtMs);
+    // The Authorization header value itself, so a reused token costs no string per call.
+    private sealed record Cached(string Bearer, long StateVersion, string Kid, long ExpiresAtMs);
 
     // Keyed by the session's entry, so a token dies with its session and never leaks to another.
     private readonly ConditionalWeakTable<SessionEntry, Cached> _cache = new();
     private readonly string _issuer = options.Value.Gateway.IssuerOf(options.Value);
     private readonly string _audience = options.Value.Gateway.Audience;
 
-    public async ValueTask<string> ForAsync(SessionEntry session, OrgSnapshot org)
+    /// <summary>The Authorization header value to forward: "Bearer " and the session's token.</summary>
+    public async ValueTask<string> BearerAsync(SessionEntry session, OrgSnapshot org)
     {
         var signer = await keys.CurrentAsync();
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         if (_cache.TryGetValue(session, out var c) && c.StateVersion == org.StateVersion && c.Kid == signer.Kid
             && c.ExpiresAtMs - now >= MinimumLeft.TotalMilliseconds)
-            return c.Token;
+            return c.Bearer;
         var expires = now + (long)Lifetime.TotalMilliseconds;
-        var token = Sign(signer, session, org, now / 1000, expires / 1000);
-        _cache.AddOrUpdate(session, new Cached(token, org.StateVersion, signer.Kid, expires / 1000 * 1000));
-        return token;
+        var bearer = "Bearer " + Sign(signer, session, org, now / 1000, expires / 1000);
+        _cache.AddOrUpdate(session, new Cached(bearer, org.StateVersion, signer.Kid, expires / 1000 * 1000));
+        return bearer;
     }
 
     private string Sign(SigningKeyRing.Signer signer, SessionEntry session, OrgSnapshot org, long iat, long exp)

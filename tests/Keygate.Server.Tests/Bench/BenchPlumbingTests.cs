@@ -18,6 +18,8 @@ public sealed class BenchPlumbingTests
 
         Assert.Contains("| GET /api/v1/apiKeys on a live session (hot path) |", output);
         Assert.Contains("| server memory per live session |", output);
+        Assert.Contains("| Keygate gateway (session cookie) |", output);
+        Assert.Matches(@"\| gateway req/s, Keygate / bare proxy \| [\d.]+ \|", output);
         Assert.Matches(@"\| reads sent after a regenerate returned that saw an older key \(all 15 regenerates\) \| 0 of [1-9]\d* \|", output);
         Assert.Matches(@"\| regenerate under read load \(16 readers\): the 10 after those, p50 / p99 / max \| [\d.]+ ms / [\d.]+ ms / [\d.]+ ms \|", output);
         Assert.Contains("bench checks passed", output);
@@ -70,7 +72,8 @@ public sealed class BenchPlumbingTests
 #if DEBUG
         return false;
 #else
-        string[] projects = ["src/Keygate.Server", "bench/Keygate.Baseline", "bench/Keygate.Load", "bench/Keygate.Seed"];
+        string[] projects = ["src/Keygate.Server", "bench/Keygate.Baseline", "bench/Keygate.Load", "bench/Keygate.Seed",
+            "bench/Keygate.BareProxy", "samples/Keygate.SampleUpstream"];
         return projects.All(p => File.Exists(Path.Combine(root, p, "bin", "Release", "net10.0", Path.GetFileName(p) + ".dll")));
 #endif
     }
