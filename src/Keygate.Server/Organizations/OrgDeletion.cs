@@ -2,6 +2,7 @@ using Keygate.Audit;
 using Keygate.Data;
 using Keygate.Kernel;
 using Keygate.Keys;
+using Keygate.Metering;
 using Keygate.Sessions;
 using Keygate.Webhooks;
 using Microsoft.EntityFrameworkCore;
@@ -14,7 +15,7 @@ namespace Keygate.Organizations;
 /// become free), usage and webhooks; only its audit log stays, closed by an org.deleted event. Then every node forgets
 /// the org, so it is 404 everywhere and its sessions end at their next request.
 /// </summary>
-public sealed class OrgDeletion(AppDbContext db, OrgStateCache cache, SessionStore sessions, TimeProvider clock)
+public sealed class OrgDeletion(AppDbContext db, OrgStateCache cache, SessionStore sessions, IUsageCounter usage, TimeProvider clock)
 {
     public async Task<KeygateError?> DeleteAsync(Actor actor, long orgId)
     {
@@ -41,9 +42,7 @@ public sealed class OrgDeletion(AppDbContext db, OrgStateCache cache, SessionSto
             await db.Accounts.Where(a => a.OrganizationId == orgId).ExecuteDeleteAsync();
             await db.WebhookEndpoints.Where(w => w.OrganizationId == orgId).ExecuteDeleteAsync();
             await db.WebhookEvents.Where(w => w.OrganizationId == orgId).ExecuteDeleteAsync();
-            await db.MeterStates.Where(m => m.OrganizationId == orgId).ExecuteDeleteAsync();
-            await db.MeterWindows.Where(m => m.OrganizationId == orgId).ExecuteDeleteAsync();
-            await db.UsageBuckets.Where(u => u.OrganizationId == orgId).ExecuteDeleteAsync();
+            await DropUsageAsync(orgId);
             db.AuditEvents.Add(AuditLog.Event(actor, orgId, "org.deleted", null, AuditLog.Success, now, $"name={org.Name}"));
             // Sent to the service provider's and the operator's receivers: the org's own went with it.
             WebhookOutbox.Add(db, WebhookOutbox.OrgDeleted, orgId, org.ServiceProviderId, new { name = org.Name, by = actor.Name }, now);
@@ -52,6 +51,16 @@ public sealed class OrgDeletion(AppDbContext db, OrgStateCache cache, SessionSto
         }
         await sessions.ForgetEndedAsync(orgId, null, 0);
         await cache.ForgetEverywhereAsync(orgId, org.StateVersion);
+        // The live counters go too, then their rows once more: a flush that took them before the Forget may have written them back.
+        usage.Forget(orgId);
+        await DropUsageAsync(orgId);
         return null;
+    }
+
+    private async Task DropUsageAsync(long orgId)
+    {
+        await db.MeterStates.Where(m => m.OrganizationId == orgId).ExecuteDeleteAsync();
+        await db.MeterWindows.Where(m => m.OrganizationId == orgId).ExecuteDeleteAsync();
+        await db.UsageBuckets.Where(u => u.OrganizationId == orgId).ExecuteDeleteAsync();
     }
 }
