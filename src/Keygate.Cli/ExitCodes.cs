@@ -12,7 +12,7 @@ public static class ExitCodes
     public const int Authentication = 3;
     /// <summary>403 ACCESS_DENIED or 404.</summary>
     public const int ForbiddenOrNotFound = 4;
-    /// <summary>409, or the org's state refuses the request: API_KEY_DISABLED, SUBSCRIPTION_EXPIRED, API_SUBSCRIPTION_REQUIRED.</summary>
+    /// <summary>409, or the org's state refuses the request: API_KEY_DISABLED, SUBSCRIPTION_EXPIRED, API_SUBSCRIPTION_REQUIRED, ORG_SUSPENDED.</summary>
     public const int ConflictOrState = 5;
     /// <summary>429, after the one retry that honours Retry-After.</summary>
     public const int RateLimited = 6;
@@ -24,7 +24,7 @@ public static class ExitCodes
     {
         (401, _) => Authentication,
         (400, "INVALID_USERNAME_OR_PASSWORD" or "AUTHENTICATION_FAILED") => Authentication,
-        (403, "API_KEY_DISABLED" or "SUBSCRIPTION_EXPIRED" or "API_SUBSCRIPTION_REQUIRED") => ConflictOrState,
+        (403, "API_KEY_DISABLED" or "SUBSCRIPTION_EXPIRED" or "API_SUBSCRIPTION_REQUIRED" or "ORG_SUSPENDED") => ConflictOrState,
         (403 or 404, _) => ForbiddenOrNotFound,
         (409, _) => ConflictOrState,
         (429, _) => RateLimited,

@@ -21,7 +21,10 @@ public sealed record Rates(Rate Light, Rate Medium, Rate Heavy);
 public sealed record Limits(Threshold CallThreshold, Rates Rates, int SandboxDailyQuota);
 public sealed record KeyStatus(long Id, string KeyType, string Status, string? DisabledReason, long LastModifiedTime);
 public sealed record Organization(long Id, string Name, long? ServiceProviderId, string? BaseUrl, Subscription Subscription,
-    Limits Limits, bool EndSessionsOnKeyChange, KeyStatus[] Keys);
+    Limits Limits, bool EndSessionsOnKeyChange, KeyStatus[] Keys, bool Suspended = false);
+
+public sealed record ProviderTokenInfo(long Id, string Name, string Prefix, long? ServiceProviderId, long CreatedAt, long? ExpiresAt, long? LastUsedAt,
+    long? RevokedAt, string? Token = null);
 
 public sealed record AuditItem(long Id, long Time, string Actor, string Action, long? KeyId, string Outcome, string? ClientAddress, string? Detail);
 public sealed record AuditPage(AuditItem[] Items, string? Next);

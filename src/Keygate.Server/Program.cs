@@ -1,3 +1,5 @@
+using Keygate.Accounts;
+using Keygate.Organizations;
 using Keygate.Audit;
 using Keygate.Cluster;
 using Keygate.Data;
@@ -42,6 +44,8 @@ builder.Services.AddSingleton<SessionGate>();
 builder.Services.AddSingleton<KeygateMetrics>();
 builder.Services.AddScoped<KeyLifecycle>();
 builder.Services.AddScoped<SessionEnding>();
+builder.Services.AddScoped<AccountChanges>();
+builder.Services.AddScoped<OrgDeletion>();
 builder.Services.AddScoped<LegacyCaller>();
 builder.Services.AddScoped<ProviderCaller>();
 builder.Services.AddSandbox();

@@ -25,15 +25,16 @@ public static class ProviderCommands
         provider.Subcommands.Add(Limits(cli, url));
         provider.Subcommands.Add(Usage(cli, url));
         provider.Subcommands.Add(Audit(cli, url));
+        provider.Subcommands.Add(ProviderTokensCommands.Create(cli, url));
         return provider;
     }
 
-    private static Argument<long> OrgArgument() => new("org-id") { Description = "The organization's id" };
+    internal static Argument<long> OrgArgument() => new("org-id") { Description = "The organization's id" };
 
     private static string Id(long id) => id.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Runs a provider call with a client that is disposed afterwards.</summary>
-    private static async Task<int> WithProviderAsync(Cli cli, ParseResult pr, Option<string?> url, Func<ApiClient, Output, Task> action)
+    internal static async Task<int> WithProviderAsync(Cli cli, ParseResult pr, Option<string?> url, Func<ApiClient, Output, Task> action)
     {
         var output = cli.Output(pr);
         using var client = cli.Provider(pr.GetValue(url));
@@ -45,7 +46,7 @@ public static class ProviderCommands
 
     private static Command Orgs(Cli cli, Option<string?> url)
     {
-        var orgs = cli.Command("orgs", "List, show and create organizations.", "keygate provider orgs list --search acme");
+        var orgs = cli.Command("orgs", "List, show, create, suspend, resume and delete organizations.", "keygate provider orgs list --search acme");
 
         var search = new Option<string?>("--search") { Description = "Only names that contain this text" };
         var list = cli.Command("list", "List the organizations this token may see.", "keygate provider orgs list", "keygate provider orgs list --json");
@@ -97,13 +98,14 @@ public static class ProviderCommands
         orgs.Subcommands.Add(list);
         orgs.Subcommands.Add(show);
         orgs.Subcommands.Add(create);
+        ProviderOrgStateCommands.AddTo(orgs, cli, url);
         return orgs;
     }
 
     private static string SubscriptionText(Subscription s) =>
         !s.Enabled ? "off" : s.ExpiresAt is { } e ? $"on, expires {Output.Time(e)}" : "on, never expires";
 
-    private static void PrintOrg(Output output, ApiResponse response)
+    internal static void PrintOrg(Output output, ApiResponse response)
     {
         if (output.Json) { output.Raw(response.Body); return; }
         var o = response.As<Organization>();
@@ -115,6 +117,7 @@ public static class ProviderCommands
             ("Service provider", o.ServiceProviderId is { } sp ? Id(sp) : "none (operator)"),
             ("Base URL", o.BaseUrl),
             ("Subscription", SubscriptionText(o.Subscription)),
+            ("Suspended", o.Suspended ? "yes" : "no"),
             ("End sessions on key change", o.EndSessionsOnKeyChange ? "yes" : "no"),
             ("Call threshold", $"{Output.N(l.CallThreshold.Calls)} per {Output.N(l.CallThreshold.WindowSeconds)} s, warning at {l.CallThreshold.WarnAtPercent}%"),
             ("Rates", $"light {l.Rates.Light.PerSecond}/s {l.Rates.Light.PerHour}/h; medium {l.Rates.Medium.PerSecond}/s {l.Rates.Medium.PerHour}/h; heavy {l.Rates.Heavy.PerMinute}/min {l.Rates.Heavy.PerHour}/h"),

@@ -32,6 +32,12 @@ public static class ProviderTokens
 
     public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
 
+    /// <summary>The stored row of a new token: its hash and its first characters, never the token.</summary>
+    public static Data.ProviderToken Row(string token, long? serviceProviderId, string name, long nowMs, long? expiresAtMs = null) => new()
+    {
+        Hash = Hash(token), Prefix = token[..8], ServiceProviderId = serviceProviderId, Name = name, CreatedAtMs = nowMs, ExpiresAtMs = expiresAtMs,
+    };
+
     private static string Checksum(string s)
     {
         var n = BinaryPrimitives.ReadUInt32BigEndian(SHA256.HashData(Encoding.ASCII.GetBytes(s)));

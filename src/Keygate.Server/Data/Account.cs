@@ -21,6 +21,10 @@ public sealed class Account
     /// <summary>For staff: null is the operator's own staff, else the service provider's.</summary>
     public long? ServiceProviderId { get; set; }
     public long CreatedAtMs { get; set; }
+    /// <summary>A disabled account cannot log in, and its sessions end at their next request.</summary>
+    public bool Disabled { get; set; }
+    /// <summary>Set by a provider reset: the temporary password must be changed before anything else (contract A8).</summary>
+    public bool PasswordMustChange { get; set; }
 
     public static string Normalize(string username) => username.Trim().ToUpperInvariant();
 

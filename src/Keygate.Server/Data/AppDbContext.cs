@@ -167,6 +167,7 @@ public abstract class AppDbContext : DbContext, IDataProtectionKeyContext
         {
             e.HasIndex(x => x.Hash).IsUnique();
             e.Property(x => x.Name).HasMaxLength(200);
+            e.Property(x => x.Prefix).HasMaxLength(16);
             e.HasOne<ServiceProvider>().WithMany().HasForeignKey(x => x.ServiceProviderId).OnDelete(DeleteBehavior.Cascade);
         });
     }

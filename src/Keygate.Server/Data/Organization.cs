@@ -19,6 +19,13 @@ public sealed class Organization
     /// <summary>The expiresAt whose passing was last announced (subscription.expired); a renewal to a later one is announced again.</summary>
     public long? ExpiryNotifiedAt { get; set; }
     public bool EndSessionsOnKeyChange { get; set; }
+    /// <summary>Days an admin password lasts (contract A8); 0 means it never expires.</summary>
+    public int PasswordExpiryDays { get; set; }
+    /// <summary>Suspended by the provider side: every legacy request and login is refused ORG_SUSPENDED (contract B).</summary>
+    public bool Suspended { get; set; }
+    /// <summary>The expiresAt for which subscription.expiring was last announced 14 days before, and 1 day before.</summary>
+    public long? ExpiringNotified14At { get; set; }
+    public long? ExpiringNotified1At { get; set; }
     public OrgLimits Limits { get; set; } = new();
     /// <summary>
     /// Bumped by every change to the org or its keys. It is the optimistic concurrency token that serialises

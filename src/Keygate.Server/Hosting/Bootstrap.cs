@@ -35,7 +35,7 @@ public static class Bootstrap
             token ??= ProviderTokens.Generate(ProviderTokens.OperatorPrefix);
             // Shown or stored before it is committed: a token nobody could see would lock the operator out for good.
             if (o.Bootstrap.OperatorToken is null) credentials.Reveal("Operator token", $"Operator token (shown once): {token}");
-            db.ProviderTokens.Add(new ProviderToken { Hash = ProviderTokens.Hash(token), Name = "bootstrap operator", CreatedAtMs = now });
+            db.ProviderTokens.Add(ProviderTokens.Row(token, null, "bootstrap operator", now));
             await db.SaveChangesAsync();
         }
 

@@ -50,7 +50,7 @@ public static class ApiDocs
     /// <summary>What a legacy session route can answer before its handler runs (SessionGate, contract A2/A5).</summary>
     public static TBuilder OnLegacySession<TBuilder>(this TBuilder b) where TBuilder : IEndpointConventionBuilder =>
         b.SecuredBy(Session).RefusesLegacy(401, "SESSION_NOT_VALID")
-            .RefusesLegacy(403, "API_KEY_DISABLED", "API_SUBSCRIPTION_REQUIRED", "SUBSCRIPTION_EXPIRED", "ACCESS_DENIED")
+            .RefusesLegacy(403, "API_KEY_DISABLED", "API_SUBSCRIPTION_REQUIRED", "SUBSCRIPTION_EXPIRED", "ORG_SUSPENDED", "ACCESS_DENIED")
             .RefusesLegacy(429, "RATE_LIMIT_EXCEEDED");
 
     private static string Describe(string[] codes) => codes.Length == 0 ? "Refused." : "Refused with code " + string.Join(", ", codes) + ".";

@@ -15,6 +15,14 @@ public static class Db
         _ => false,
     };
 
+    /// <summary>A serializable transaction lost to a concurrent one (PostgreSQL 40001, or a deadlock): run it again.</summary>
+    public static bool IsSerializationFailure(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+            if (x is PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected }) return true;
+        return false;
+    }
+
     /// <summary>
     /// The database could not be reached or gave up: answer 503. The driver's exception may sit a few levels down
     /// (a connection lost during SaveChanges is an InvalidOperationException "transient failure" around a

@@ -23,6 +23,10 @@ public sealed record KeygateError(int Status, string Code, string Message)
     public static readonly KeygateError UsernameTaken = new(409, "USERNAME_TAKEN", "This username is already taken.");
     public static readonly KeygateError UnsupportedMediaType = new(415, "UNSUPPORTED_MEDIA_TYPE", "The request body must be application/json.");
     public static readonly KeygateError PayloadTooLarge = new(413, "PAYLOAD_TOO_LARGE", "The request body is too large.");
+    public static readonly KeygateError OrgSuspended = new(403, "ORG_SUSPENDED", "The organization is suspended; contact your service provider.");
+    public static readonly KeygateError OrgNotSuspended = new(409, "ORG_NOT_SUSPENDED", "Only a suspended organization can be deleted; suspend it first.");
+    public static readonly KeygateError LastOperatorToken = new(409, "LAST_OPERATOR_TOKEN", "This is the last operator token that works; create another one first.");
+    public static readonly KeygateError TokenNotLive = new(409, "CONFLICT", "The token is revoked or expired; create a new one instead.");
     public static readonly KeygateError Conflict = new(409, "CONFLICT", "The resource was changed by another request; try again.");
 
     public static KeygateError Invalid(string message, IDictionary<string, string[]>? fields = null) =>

@@ -170,20 +170,41 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
             return null;
         });
 
-    public Task<Result<OrgSnapshot>> UpdateOrganizationAsync(Actor actor, long orgId, string? name, string? baseUrl, bool? endSessionsOnKeyChange) =>
+    public Task<Result<OrgSnapshot>> UpdateOrganizationAsync(Actor actor, long orgId, string? name, string? baseUrl, bool? endSessionsOnKeyChange,
+        int? passwordExpiryDays = null) =>
         MutateAsync(actor, orgId, "organization.update", null, (org, change) =>
         {
-            // Org admins may choose only how their own sessions behave; naming and the base URL are the provider's.
-            if (actor.Kind == ActorKind.OrgAdmin && (name is not null || baseUrl is not null || actor.Role != AdminRole.SUPER_ADMIN))
+            // Org admins may choose only how their own sessions behave; naming, the base URL and password expiry are the provider's.
+            if (actor.Kind == ActorKind.OrgAdmin
+                && (name is not null || baseUrl is not null || passwordExpiryDays is not null || actor.Role != AdminRole.SUPER_ADMIN))
                 return KeygateError.AccessDenied;
+            if (actor.Kind == ActorKind.OrgAdmin && org.Suspended) return KeygateError.OrgSuspended;
             if (name is not null) org.Name = name;
             if (baseUrl is not null) org.BaseUrl = baseUrl;
             if (endSessionsOnKeyChange is { } end) org.EndSessionsOnKeyChange = end;
+            if (passwordExpiryDays is { } days) org.PasswordExpiryDays = days;
             change.Detail = string.Join(' ', new[]
             {
                 name is null ? null : "name", baseUrl is null ? null : "baseUrl",
                 endSessionsOnKeyChange is null ? null : $"endSessionsOnKeyChange={endSessionsOnKeyChange}",
+                passwordExpiryDays is null ? null : $"passwordExpiryDays={passwordExpiryDays}",
             }.Where(x => x is not null));
+            return null;
+        });
+
+    /// <summary>
+    /// Suspends (or resumes) the org (contract B). The flag lives in the org snapshot, so the publish below is what makes
+    /// every node refuse the org's next request with ORG_SUSPENDED; repeating either is a no-op.
+    /// </summary>
+    public Task<Result<OrgSnapshot>> SetSuspendedAsync(Actor actor, long orgId, bool suspended, string? note) =>
+        MutateAsync(actor, orgId, suspended ? "org.suspend" : "org.resume", null, (org, change) =>
+        {
+            if (!actor.IsProviderSide) return KeygateError.AccessDenied;
+            if (org.Suspended == suspended) { change.NoOp = true; return null; }
+            org.Suspended = suspended;
+            change.Detail = note ?? "";
+            WebhookOutbox.Add(db, suspended ? WebhookOutbox.OrgSuspended : WebhookOutbox.OrgResumed, org.Id, org.ServiceProviderId,
+                new { by = actor.Name, note }, NowMs);
             return null;
         });
 
@@ -214,7 +235,7 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
     }
 
     private KeygateError? OrgAdminGuard(Actor actor, Organization org, ApiKey? key) =>
-        OrgAdminRefusal(actor, org.SubscriptionEnabled, org.SubscriptionExpiresAt, key?.DisabledReason is not null,
+        actor.Kind == ActorKind.OrgAdmin && org.Suspended ? KeygateError.OrgSuspended : OrgAdminRefusal(actor, org.SubscriptionEnabled, org.SubscriptionExpiresAt, key?.DisabledReason is not null,
             org.Keys.Any(k => k.KeyType == KeyType.CLOUD_SERVICE && k.DisabledReason is not null), NowMs);
 
     private ApiKey NewKey(Organization org, KeyType type, Actor actor, Change change)

@@ -20,20 +20,29 @@ public sealed record OrgSnapshot(
     bool SubscriptionEnabled, long? ExpiresAt, bool EndSessionsOnKeyChange, OrgLimits Limits,
     long StateVersion, long SessionsEndedVersion, KeySnapshot? Cloud, KeySnapshot? Sandbox)
 {
+    /// <summary>Suspended by the provider side: the org refuses everything, whatever its keys say.</summary>
+    public bool Suspended { get; init; }
+    public int PasswordExpiryDays { get; init; }
+
     /// <summary>Expired iff now ≥ expiresAt (epoch seconds); null never expires.</summary>
     public bool IsExpired(long nowMs) => ExpiresAt is { } at && nowMs >= at * 1000;
 
     /// <summary>
-    /// The one rule of whether a key may be used now, and if not, which refusal answers (contract A2 step 6, A6):
-    /// disabled first, then no subscription, then expired. Every surface asks this, and the status shown is derived from it.
+    /// The one rule of whether a key may be used now, and if not, which refusal answers (contract A2 step 6, A6, B):
+    /// a suspended org first, then disabled, then no subscription, then expired. Every surface asks this (the session
+    /// gate, the gateway, forward-auth, the sandbox, login), so a suspension needs no read of its own: it rides in the
+    /// snapshot, and reaches every node with the org's StateVersion.
     /// </summary>
-    public KeygateError? RefusalOf(KeySnapshot key, long nowMs) =>
+    public KeygateError? RefusalOf(KeySnapshot key, long nowMs) => Suspended ? KeygateError.OrgSuspended : KeyRefusalOf(key, nowMs);
+
+    /// <summary>The key's own refusal, which its status shows: a suspension leaves the keys' status as it was.</summary>
+    private KeygateError? KeyRefusalOf(KeySnapshot key, long nowMs) =>
         key.DisabledReason is not null ? KeygateError.KeyDisabled
         : !SubscriptionEnabled ? KeygateError.SubscriptionRequired
         : IsExpired(nowMs) ? KeygateError.SubscriptionExpired
         : null;
 
-    public KeyStatus StatusOf(KeySnapshot key, long nowMs) => RefusalOf(key, nowMs) switch
+    public KeyStatus StatusOf(KeySnapshot key, long nowMs) => KeyRefusalOf(key, nowMs) switch
     {
         null => KeyStatus.ENABLED,
         var r when r == KeygateError.KeyDisabled => KeyStatus.DISABLED,
@@ -53,7 +62,10 @@ public sealed record OrgSnapshot(
             : null;
         return new OrgSnapshot(org.Id, org.ServiceProviderId, org.Name, org.BaseUrl, org.SubscriptionEnabled,
             org.SubscriptionExpiresAt, org.EndSessionsOnKeyChange, org.Limits.Clone(), org.StateVersion, org.SessionsEndedVersion,
-            Build(KeyType.CLOUD_SERVICE), Build(KeyType.SANDBOX_SUBMISSION));
+            Build(KeyType.CLOUD_SERVICE), Build(KeyType.SANDBOX_SUBMISSION))
+        {
+            Suspended = org.Suspended, PasswordExpiryDays = org.PasswordExpiryDays,
+        };
     }
 }
 

@@ -64,6 +64,17 @@ public sealed class OrgStateCache(IServiceScopeFactory scopes, KeyVault vault, S
     }
 
 
+    /// <summary>
+    /// The org was deleted (its last version was <paramref name="lastVersion"/>): this node forgets it, and on a cluster a
+    /// newer version is announced, so every node reloads it at its next request, finds nothing, and answers 404 or ends
+    /// the session.
+    /// </summary>
+    public async ValueTask ForgetEverywhereAsync(long orgId, long lastVersion)
+    {
+        Forget(orgId);
+        if (shared is not null) await shared.PublishAsync(orgId, lastVersion + 1);
+    }
+
     private readonly ConcurrentDictionary<long, SemaphoreSlim> _changeTurns = new();
 
     /// <summary>

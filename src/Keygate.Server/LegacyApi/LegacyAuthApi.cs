@@ -83,6 +83,13 @@ public static class LegacyAuthApi
         var actor = account!.AsActor(address);
         var org = await orgs.GetAsync(account!.OrganizationId!.Value, http.RequestAborted);
 
+        // A suspended org refuses its admins once they proved who they are (contract B: after the credentials).
+        if (org is not null && org.Suspended)
+        {
+            auditWriter.Enqueue(AuditLog.Event(actor, account.OrganizationId, "session.login", null, KeygateError.OrgSuspended.Code, nowMs));
+            return ErrorResponses.Legacy(KeygateError.OrgSuspended);
+        }
+
         // 4. An API subscription at all?
         if (org is null || !org.SubscriptionEnabled)
         {

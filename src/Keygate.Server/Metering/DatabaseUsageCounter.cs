@@ -65,6 +65,8 @@ public sealed class DatabaseUsageCounter(IServiceScopeFactory scopes, UsageHisto
         return () => ValueTask.CompletedTask;
     }
 
+    public void Forget(long orgId) => history.Forget(orgId);
+
     public async ValueTask<UsageView> ReadAsync(long orgId, OrgLimits limits, long now)
     {
         await using var scope = scopes.CreateAsyncScope();

@@ -32,4 +32,7 @@ public interface IUsageCounter
     Task<Func<ValueTask>> ResetThresholdAsync(AppDbContext db, long orgId, long nowMs);
 
     ValueTask<UsageView> ReadAsync(long orgId, OrgLimits limits, long nowMs);
+
+    /// <summary>The org was deleted: its counters and unsaved history go, so no later flush writes them back.</summary>
+    void Forget(long orgId);
 }

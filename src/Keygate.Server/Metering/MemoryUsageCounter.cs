@@ -85,6 +85,12 @@ public sealed class MemoryUsageCounter(IServiceScopeFactory scopes, UsageHistory
         };
     }
 
+    public void Forget(long orgId)
+    {
+        _meters.TryRemove(orgId, out _);
+        history.Forget(orgId);
+    }
+
     public ValueTask<UsageView> ReadAsync(long orgId, OrgLimits limits, long now)
     {
         var m = MeterOf(orgId);

@@ -208,6 +208,12 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
             static (c, m, now) => c.ReturnSandboxInRedisAsync(m, now),
             static async (d, orgId, now) => { await d.ReturnSandboxAsync(orgId, now); return true; });
 
+    public void Forget(long orgId)
+    {
+        _meters.TryRemove(orgId, out _);
+        history.Forget(orgId);
+    }
+
     public ValueTask<UsageView> ReadAsync(long orgId, OrgLimits limits, long now) =>
         DecideAsync(orgId, (limits, now),
             static async (c, m, s) => (await c.ReadMeterAsync(m)).View(s.limits, s.now),

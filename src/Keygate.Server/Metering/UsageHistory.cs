@@ -20,6 +20,8 @@ public sealed class UsageHistory(IServiceScopeFactory scopes, ILogger<UsageHisto
     /// <summary>One org's calls not yet in the database; counters keep a reference so the hot path does no lookup.</summary>
     public Hours For(long orgId) => _orgs.GetOrAdd(orgId, static id => new Hours(id));
 
+    public void Forget(long orgId) => _orgs.TryRemove(orgId, out _);
+
     public sealed class Hours(long orgId)
     {
         /// <summary>By hour start: [light, medium, heavy].</summary>

@@ -1,5 +1,6 @@
 using Keygate.Data;
 using Keygate.Kernel;
+using Microsoft.EntityFrameworkCore;
 using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
@@ -23,6 +24,8 @@ public static class PortalAuth
     public const string SessionClaim = "keygate:sid";
     /// <summary>The login's time (epoch ms): renewals issue new cookies, the absolute lifetime counts from this.</summary>
     public const string LoginAtClaim = "keygate:loginAt";
+    /// <summary>A digest of the password hash at login: a password change or reset ends the login's other cookies.</summary>
+    public const string StampClaim = "keygate:stamp";
     public const string ConsoleHome = "/console";
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(30);
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromHours(12);
@@ -37,6 +40,7 @@ public static class PortalAuth
             // A random id per login, so that a logout can refuse this very cookie if it is replayed.
             new(SessionClaim, RandomNumberGenerator.GetHexString(32)),
             new(LoginAtClaim, nowMs.ToString(CultureInfo.InvariantCulture)),
+            new(StampClaim, Stamp(a.PasswordHash)),
         ];
         if (a.Kind == AccountKind.OrgAdmin)
         {
@@ -49,6 +53,21 @@ public static class PortalAuth
             claims.Add(new(ServiceProviderNameClaim, serviceProviderName ?? ""));
         }
         return new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme, ClaimTypes.Name, ClaimTypes.Role));
+    }
+
+    public static string Stamp(string passwordHash) => Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(passwordHash)).AsSpan(0, 8));
+
+    /// <summary>
+    /// Is the login's account still as it was when the cookie was issued: there, not disabled, same password? One read
+    /// per portal request (the portal is not the hot path), so a disabled, deleted or reset login ends on every node at
+    /// its next request.
+    /// </summary>
+    private static async Task<bool> AccountStillValidAsync(ClaimsPrincipal user, IServiceProvider services)
+    {
+        if (!long.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var id) || user.FindFirstValue(StampClaim) is not { } stamp) return false;
+        var db = services.GetRequiredService<AppDbContext>();
+        var account = await db.Accounts.AsNoTracking().Where(a => a.Id == id).Select(a => new { a.Disabled, a.PasswordHash }).FirstOrDefaultAsync();
+        return account is { Disabled: false } && Stamp(account.PasswordHash) == stamp;
     }
 
     /// <summary>When the login was made; a cookie without it (issued before lifetimes existed) counts as over.</summary>
@@ -97,7 +116,8 @@ public static class PortalAuth
                 if (ctx.Principal is not { } user || !PortalHeaders.IsPortalPath(ctx.HttpContext.Request.Path)
                     || services.GetRequiredService<TimeProvider>().Now() - LoginAtMs(user) >= (long)MaxLifetime.TotalMilliseconds
                     || user.FindFirstValue(SessionClaim) is not { } sid
-                    || await services.GetRequiredService<PortalLogouts>().IsLoggedOutAsync(sid))
+                    || await services.GetRequiredService<PortalLogouts>().IsLoggedOutAsync(sid)
+                    || !await AccountStillValidAsync(user, services))
                 {
                     ctx.RejectPrincipal();
                     return;

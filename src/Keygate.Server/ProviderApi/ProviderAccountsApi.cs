@@ -37,7 +37,7 @@ public static class ProviderAccountsApi
         await using var tx = await db.Database.BeginTransactionAsync();
         db.ServiceProviders.Add(sp);
         await db.SaveChangesAsync();
-        db.ProviderTokens.Add(new ProviderToken { Hash = ProviderTokens.Hash(token), ServiceProviderId = sp.Id, Name = sp.Name, CreatedAtMs = clock.Now() });
+        db.ProviderTokens.Add(ProviderTokens.Row(token, sp.Id, sp.Name, clock.Now()));
         db.AuditEvents.Add(AuditLog.Event(caller.Actor, null, "serviceProvider.create", null, AuditLog.Success, clock.Now(), $"id={sp.Id}"));
         await db.SaveChangesAsync();
         await tx.CommitAsync();

@@ -16,7 +16,10 @@ public static class ProviderApi
             .WithMetadata(new RequestSizeLimitAttribute(max)) // a larger body is a 413 while the framework reads it
             .SecuredBy(ApiDocs.ProviderToken).Refuses(401, "UNAUTHORIZED");
         api.MapProviderAccounts();
+        api.MapProviderTokens();
+        api.MapProviderStaff();
         api.MapProviderOrganizations();
+        api.MapProviderOrgLifecycle();
         api.MapProviderKeys();
         api.MapProviderAudit();
         api.MapProviderUsage();

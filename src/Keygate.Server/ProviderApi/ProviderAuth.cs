@@ -10,6 +10,8 @@ namespace Keygate.ProviderApi;
 public sealed class ProviderCaller
 {
     public Actor Actor { get; set; } = null!;
+    /// <summary>The id of the token the request came with.</summary>
+    public long TokenId { get; set; }
     public bool IsOperator => Actor.Kind == ActorKind.Operator;
 }
 
@@ -41,9 +43,17 @@ public static class ProviderAuthentication
         if (!ProviderTokens.IsWellFormed(token)) return false;
         var db = http.RequestServices.GetRequiredService<AppDbContext>();
         var hash = ProviderTokens.Hash(token);
+        // One indexed read per call, never a cache: a revoked or expired token is refused by every node at its next
+        // request (the provider API is not the hot path).
         var row = await db.ProviderTokens.AsNoTracking().FirstOrDefaultAsync(t => t.Hash == hash, http.RequestAborted);
-        if (row is null) return false;
+        var now = http.RequestServices.GetRequiredService<TimeProvider>().Now();
+        if (row is null || !row.IsLive(now)) return false;
+        // lastUsedAt moves at most once a minute, so a busy token costs one write a minute, not one per call.
+        if (row.LastUsedAtMs is not { } used || now - used >= 60_000)
+            await db.ProviderTokens.Where(t => t.Id == row.Id && (t.LastUsedAtMs == null || t.LastUsedAtMs <= now - 60_000))
+                .ExecuteUpdateAsync(u => u.SetProperty(t => t.LastUsedAtMs, now), http.RequestAborted);
         var caller = http.RequestServices.GetRequiredService<ProviderCaller>();
+        caller.TokenId = row.Id;
         var address = ClientAddress.Of(http);
         if (row.ServiceProviderId is { } spId)
         {

@@ -16,7 +16,8 @@ namespace Keygate.ProviderApi;
 // The username and password rules are Passwords.Validate's, shared by every account (its errors name the field alone).
 public sealed record AdminRequest([property: Required] string Username, [property: Required] string Password);
 public sealed record CreateOrganizationRequest([property: Required, Name] string Name, [property: Required] AdminRequest Admin, long? ServiceProviderId = null);
-public sealed record UpdateOrganizationRequest([property: Name] string? Name = null, [property: HttpUrl] string? BaseUrl = null, bool? EndSessionsOnKeyChange = null);
+public sealed record UpdateOrganizationRequest([property: Name] string? Name = null, [property: HttpUrl] string? BaseUrl = null, bool? EndSessionsOnKeyChange = null,
+    [property: Range(0, 3650, ErrorMessage = "passwordExpiryDays must be 0 (never) to 3650.")] int? PasswordExpiryDays = null);
 public sealed record CreateAdminRequest([property: Required] string Username, [property: Required] string Password,
     [property: EnumDataType(typeof(AdminRole), ErrorMessage = "role must be SUPER_ADMIN or READ_ONLY.")] AdminRole Role);
 public sealed record AdminCreated(long Id, string Username, string Role, long OrganizationId);
@@ -30,7 +31,7 @@ public static class ProviderOrganizationsApi
         api.MapGet("/organizations", List).WithName("ListOrganizations").WithSummary("List the organizations the caller may see, optionally by name");
         api.MapGet("/organizations/{orgId}", Get).WithName("GetOrganization").WithSummary("Read an organization")
             .Refuses(404, "RESOURCE_NOT_FOUND");
-        api.MapPatch("/organizations/{orgId}", Update).WithName("UpdateOrganization").WithSummary("Change an organization's name, base URL or session policy")
+        api.MapPatch("/organizations/{orgId}", Update).WithName("UpdateOrganization").WithSummary("Change an organization's name, base URL, session policy or password expiry")
             .RefusesBadBody().Refuses(404, "RESOURCE_NOT_FOUND").Refuses(409, "CONFLICT");
         api.MapPut("/organizations/{orgId}/subscription", SetSubscription).WithName("SetSubscription").WithSummary("Set an organization's API subscription")
             .RefusesBadBody().Refuses(404, "RESOURCE_NOT_FOUND").Refuses(409, "CONFLICT");
@@ -90,7 +91,7 @@ public static class ProviderOrganizationsApi
         string orgId, [FromBody] UpdateOrganizationRequest req, ProviderCaller caller, KeyLifecycle lifecycle, OrgStateCache orgs, TimeProvider clock, CancellationToken ct)
     {
         if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, ct) is not { } org) return ProviderApi.NotFound;
-        var result = await lifecycle.UpdateOrganizationAsync(caller.Actor, org.OrgId, req.Name?.Trim(), req.BaseUrl, req.EndSessionsOnKeyChange);
+        var result = await lifecycle.UpdateOrganizationAsync(caller.Actor, org.OrgId, req.Name?.Trim(), req.BaseUrl, req.EndSessionsOnKeyChange, req.PasswordExpiryDays);
         return Render(result, clock);
     }
 
@@ -126,6 +127,6 @@ public static class ProviderOrganizationsApi
             : TypedResults.Created($"/provider/v1/organizations/{org.OrgId}/admins/{admin.Id}", new AdminCreated(admin.Id, admin.Username, admin.Role.ToString(), org.OrgId));
     }
 
-    private static Results<Ok<OrganizationView>, ProblemHttpResult> Render(Result<OrgSnapshot> result, TimeProvider clock) =>
+    internal static Results<Ok<OrganizationView>, ProblemHttpResult> Render(Result<OrgSnapshot> result, TimeProvider clock) =>
         result.Error is { } e ? ErrorResponses.Problem(e) : TypedResults.Ok(OrganizationView.From(result.Value!, clock.Now()));
 }

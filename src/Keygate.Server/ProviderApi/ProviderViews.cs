@@ -35,10 +35,10 @@ public sealed record ProviderKeyView(long Id, string KeyType, string[] Permissio
 }
 
 public sealed record OrganizationView(long Id, string Name, long? ServiceProviderId, string BaseUrl, SubscriptionView Subscription,
-    LimitsView Limits, bool EndSessionsOnKeyChange, KeyStatusView[] Keys)
+    LimitsView Limits, bool EndSessionsOnKeyChange, int PasswordExpiryDays, bool Suspended, KeyStatusView[] Keys)
 {
     public static OrganizationView From(OrgSnapshot o, long nowMs) => new(o.OrgId, o.Name, o.ServiceProviderId, o.BaseUrl,
-        new SubscriptionView(o.SubscriptionEnabled, o.ExpiresAt), LimitsView.From(o.Limits), o.EndSessionsOnKeyChange,
+        new SubscriptionView(o.SubscriptionEnabled, o.ExpiresAt), LimitsView.From(o.Limits), o.EndSessionsOnKeyChange, o.PasswordExpiryDays, o.Suspended,
         new[] { o.Cloud, o.Sandbox }.OfType<KeySnapshot>()
             .Select(k => new KeyStatusView(k.Id, k.Type.ToString(), o.StatusOf(k, nowMs).ToString(), k.DisabledReason?.ToString(), k.LastModifiedAtMs / 1000))
             .ToArray());

@@ -42,7 +42,7 @@ public static class SandboxApi
             .WithSummary("Submit a file to the sandbox; the upstream's answer is relayed")
             .SecuredBy(ApiDocs.SandboxToken).DocumentsBody<Stream, RouteHandlerBuilder>("application/octet-stream")
             .WithMetadata(new ProducesResponseTypeMetadata(200, typeof(Stream), ["application/octet-stream"]) { Description = "The sandbox's answer, relayed as it came." })
-            .RefusesLegacy(401, "INVALID_API_TOKEN").RefusesLegacy(403, "API_KEY_DISABLED", "API_SUBSCRIPTION_REQUIRED", "SUBSCRIPTION_EXPIRED", "ACCESS_DENIED")
+            .RefusesLegacy(401, "INVALID_API_TOKEN").RefusesLegacy(403, "API_KEY_DISABLED", "API_SUBSCRIPTION_REQUIRED", "SUBSCRIPTION_EXPIRED", "ORG_SUSPENDED", "ACCESS_DENIED")
             .RefusesLegacy(413, "FILE_TOO_LARGE").RefusesLegacy(429, "RATE_LIMIT_EXCEEDED")
             .RefusesLegacy(502, "SANDBOX_UPSTREAM_UNAVAILABLE").RefusesLegacy(503, "SANDBOX_UPSTREAM_NOT_CONFIGURED");
 

@@ -9,6 +9,10 @@ public static class WebhookOutbox
     public const string KeyDisabled = "key.disabled";
     public const string KeyEnabled = "key.enabled";
     public const string SubscriptionExpired = "subscription.expired";
+    public const string SubscriptionExpiring = "subscription.expiring";
+    public const string OrgSuspended = "org.suspended";
+    public const string OrgResumed = "org.resumed";
+    public const string OrgDeleted = "org.deleted";
 
     /// <summary>Adds an event to the outbox; it is saved with the caller's SaveChanges.</summary>
     public static WebhookEvent Add(AppDbContext db, string type, long orgId, long? serviceProviderId, object data, long nowMs)

@@ -10,7 +10,7 @@ namespace Keygate.Tests;
 public sealed class OpenApiTests(KeygateApp app) : IClassFixture<KeygateApp>
 {
     // Writes that take no body: the action is the whole request (enable, regenerate, the no-op activations).
-    private static readonly HashSet<string> Bodyless = ["EnableKey", "RegenerateKey", "Activate", "ForcedActivate", "RotateSigningKey"];
+    private static readonly HashSet<string> Bodyless = ["EnableKey", "RegenerateKey", "Activate", "ForcedActivate", "RotateSigningKey", "ResetAdminPassword", "ResumeOrganization"];
     private static readonly string[] Methods = ["get", "put", "post", "delete", "patch"];
 
     private async Task<JsonElement> DocumentAsync()

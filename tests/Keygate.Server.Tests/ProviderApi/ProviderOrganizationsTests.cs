@@ -16,7 +16,7 @@ public sealed class ProviderOrganizationsTests(KeygateApp fixture) : ProviderApi
         var r = await op.PostAsync("/provider/v1/organizations", Json(new { name, admin = new { username = Unique(), password = Password } }));
         var org = await r.AssertOk(HttpStatusCode.Created);
 
-        AssertProperties(org, "id", "name", "serviceProviderId", "baseUrl", "subscription", "limits", "endSessionsOnKeyChange", "keys");
+        AssertProperties(org, "id", "name", "serviceProviderId", "baseUrl", "subscription", "limits", "endSessionsOnKeyChange", "passwordExpiryDays", "suspended", "keys");
         Assert.True(org.GetProperty("id").GetInt64() > 0);
         Assert.Equal(name, org.GetProperty("name").GetString());
         Assert.Equal(JsonValueKind.Null, org.GetProperty("serviceProviderId").ValueKind);

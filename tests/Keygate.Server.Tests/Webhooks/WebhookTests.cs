@@ -244,6 +244,34 @@ public sealed class WebhookTests
         AssertNoBackgroundFailures(app);
     }
 
+    [Fact]
+    public async Task SubscriptionExpiringIsSentFourteenDaysAndOneDayBeforeAndSuspensionIsAnnounced()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var app = NewApp();
+        const long day = 86_400;
+        var expiresAt = app.Clock.GetUtcNow().ToUnixTimeSeconds() + 20 * day;
+        var org = await app.CreateOrgAsync(expiresAt: expiresAt);
+        var secret = await SetWebhooksAsync(app.Provider(), $"/provider/v1/organizations/{org.Id}/webhooks", [receiver.Url()]);
+
+        app.Clock.Advance(TimeSpan.FromDays(6));
+        var first = Assert.Single(await ReceivedAsync(receiver, "subscription.expiring", 1));
+        Assert.True(first.IsSignedWith(secret));
+        Assert.Equal(expiresAt, first.Json.GetProperty("data").GetProperty("expiresAt").GetInt64());
+        Assert.Equal(14, first.Json.GetProperty("data").GetProperty("daysBefore").GetInt32());
+        app.Clock.Advance(TimeSpan.FromDays(13));
+        var both = await ReceivedAsync(receiver, "subscription.expiring", 2);
+        Assert.Equal([1, 14], both.Select(r => r.Json.GetProperty("data").GetProperty("daysBefore").GetInt32()).Order().ToArray());
+        Assert.Equal(2, await EventCountAsync(app, org.Id, "subscription.expiring"));
+
+        await (await app.Provider().PostAsync($"/provider/v1/organizations/{org.Id}/suspend", Json(new { note = "unpaid" }))).AssertOk();
+        var suspended = Assert.Single(await ReceivedAsync(receiver, "org.suspended", 1));
+        Assert.Equal("unpaid", suspended.Json.GetProperty("data").GetProperty("note").GetString());
+        await (await app.Provider().PostAsync($"/provider/v1/organizations/{org.Id}/resume", null)).AssertOk();
+        Assert.Single(await ReceivedAsync(receiver, "org.resumed", 1));
+        AssertNoBackgroundFailures(app);
+    }
+
     // ---------------------------------------------------------------- the address guard
 
     [Fact]

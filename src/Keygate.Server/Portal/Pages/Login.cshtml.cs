@@ -65,6 +65,13 @@ public sealed class LoginModel(AppDbContext db, Passwords passwords, LoginThrott
             return Page();
         }
 
+        // A disabled login is refused once its password proved right (only its owner learns it is disabled).
+        if (account!.Disabled)
+        {
+            audit.Enqueue(AuditLog.Event(actor, account.OrganizationId, action, null, "ACCOUNT_DISABLED", now));
+            Error = "This login is disabled.";
+            return Page();
+        }
         string? spName = null;
         if (account!.ServiceProviderId is { } spId)
             spName = await db.ServiceProviders.AsNoTracking().Where(s => s.Id == spId).Select(s => s.Name).FirstAsync();

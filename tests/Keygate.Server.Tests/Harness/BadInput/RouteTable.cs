@@ -8,7 +8,13 @@ public enum Surface { Legacy, Own }
 public enum Caller { Anonymous, Session, Operator }
 
 /// <summary>The ids a route's valid path values come from: the test org, its Cloud Service key, a service provider, another org's key.</summary>
-public sealed record RouteContext(long OrgId, long KeyId, long ServiceProviderId, long OtherOrgKeyId);
+public sealed record RouteContext(long OrgId, long KeyId, long ServiceProviderId, long OtherOrgKeyId)
+{
+    /// <summary>A provider token, a console login and an admin of the test org, for the routes that name one.</summary>
+    public long TokenId { get; init; }
+    public long StaffId { get; init; }
+    public long AdminId { get; init; }
+}
 
 /// <summary>A query parameter: bad values are refused with a 400 unless <paramref name="IsValid"/>, or (Ignored) change nothing.</summary>
 public sealed record QueryParam(string Name, Func<string, bool>? IsValid = null)
@@ -42,6 +48,9 @@ public static class RouteTable
     private static readonly (string, Func<RouteContext, string>) OrgId = ("orgId", c => c.OrgId.ToString(CultureInfo.InvariantCulture));
     private static readonly (string, Func<RouteContext, string>) KeyId = ("keyId", c => c.KeyId.ToString(CultureInfo.InvariantCulture));
     private static readonly (string, Func<RouteContext, string>) LegacyKeyId = ("id", c => c.KeyId.ToString(CultureInfo.InvariantCulture));
+    private static readonly (string, Func<RouteContext, string>) TokenId = ("id", c => c.TokenId.ToString(CultureInfo.InvariantCulture));
+    private static readonly (string, Func<RouteContext, string>) StaffId = ("id", c => c.StaffId.ToString(CultureInfo.InvariantCulture));
+    private static readonly (string, Func<RouteContext, string>) AdminId = ("adminId", c => c.AdminId.ToString(CultureInfo.InvariantCulture));
     private static readonly (string, Func<RouteContext, string>) SpId = ("id", c => c.ServiceProviderId.ToString(CultureInfo.InvariantCulture));
 
     private static RouteEntry Legacy(string method, string pattern, BodySpec? body = null, Caller caller = Caller.Session) =>
@@ -130,6 +139,20 @@ public static class RouteTable
         Provider("PUT", "/organizations/{orgId}/webhooks", BodySpec.Provider(Webhooks)) with { Path = [OrgId] },
         Provider("PUT", "/serviceProviders/{id}/webhooks", BodySpec.Provider(Webhooks)) with { Path = [SpId] },
         Provider("POST", "/signingKeys/rotate", BodySpec.ProviderOptional()),
+        Provider("GET", "/tokens"),
+        Provider("POST", "/tokens", BodySpec.Provider(Name(), Long("expiresAt", "1900000000") with { Bad = ["-1", "253402300800", "1"] },
+            Long("serviceProviderId") with { Bad = ["0", "-1", "999999999"] })),
+        Provider("POST", "/tokens/{id}/rotate", BodySpec.ProviderOptional(Int("graceSeconds", "60") with { Bad = ["-1", "604801"] })) with { Path = [TokenId] },
+        Provider("DELETE", "/tokens/{id}") with { Path = [TokenId] },
+        Provider("GET", "/staff"),
+        Provider("PATCH", "/staff/{id}", BodySpec.Provider(Bool("disabled") with { Nullable = true },
+            Password() with { Nullable = true })) with { Path = [StaffId] },
+        Provider("DELETE", "/staff/{id}") with { Path = [StaffId] },
+        Provider("GET", "/organizations/{orgId}/admins") with { Path = [OrgId] },
+        Provider("POST", "/organizations/{orgId}/admins/{adminId}/resetPassword", BodySpec.ProviderOptional()) with { Path = [OrgId, AdminId] },
+        Provider("POST", "/organizations/{orgId}/suspend", BodySpec.Provider(Str("note", 1000, "\"unpaid\"") with { Nullable = true })) with { Path = [OrgId] },
+        Provider("POST", "/organizations/{orgId}/resume", BodySpec.ProviderOptional()) with { Path = [OrgId] },
+        Provider("DELETE", "/organizations/{orgId}") with { Path = [OrgId] },
 
         // ------------------------------------------------------------ gateway (contract A7)
         // Any other /api/v1 path goes to the upstream, whose inputs are its own business; with no upstream route for a

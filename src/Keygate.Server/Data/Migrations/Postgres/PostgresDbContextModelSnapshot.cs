@@ -33,6 +33,9 @@ namespace Keygate.Data.Migrations.Postgres
                     b.Property<long>("CreatedAtMs")
                         .HasColumnType("bigint");
 
+                    b.Property<bool>("Disabled")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -49,6 +52,9 @@ namespace Keygate.Data.Migrations.Postgres
                     b.Property<string>("PasswordHash")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<bool>("PasswordMustChange")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("Role")
                         .IsRequired()
@@ -335,6 +341,12 @@ namespace Keygate.Data.Migrations.Postgres
                     b.Property<bool>("EndSessionsOnKeyChange")
                         .HasColumnType("boolean");
 
+                    b.Property<long?>("ExpiringNotified14At")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("ExpiringNotified1At")
+                        .HasColumnType("bigint");
+
                     b.Property<long?>("ExpiryNotifiedAt")
                         .HasColumnType("bigint");
 
@@ -342,6 +354,9 @@ namespace Keygate.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
+
+                    b.Property<int>("PasswordExpiryDays")
+                        .HasColumnType("integer");
 
                     b.Property<long?>("ServiceProviderId")
                         .HasColumnType("bigint");
@@ -361,6 +376,9 @@ namespace Keygate.Data.Migrations.Postgres
 
                     b.Property<long?>("SubscriptionExpiresAt")
                         .HasColumnType("bigint");
+
+                    b.Property<bool>("Suspended")
+                        .HasColumnType("boolean");
 
                     b.HasKey("Id");
 
@@ -399,14 +417,28 @@ namespace Keygate.Data.Migrations.Postgres
                     b.Property<long>("CreatedAtMs")
                         .HasColumnType("bigint");
 
+                    b.Property<long?>("ExpiresAtMs")
+                        .HasColumnType("bigint");
+
                     b.Property<byte[]>("Hash")
                         .IsRequired()
                         .HasColumnType("bytea");
+
+                    b.Property<long?>("LastUsedAtMs")
+                        .HasColumnType("bigint");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<long?>("RevokedAtMs")
+                        .HasColumnType("bigint");
 
                     b.Property<long?>("ServiceProviderId")
                         .HasColumnType("bigint");

@@ -25,6 +25,9 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.Property<long>("CreatedAtMs")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("Disabled")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -41,6 +44,9 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.Property<string>("PasswordHash")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("PasswordMustChange")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Role")
                         .IsRequired()
@@ -321,6 +327,12 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.Property<bool>("EndSessionsOnKeyChange")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("ExpiringNotified14At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ExpiringNotified1At")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long?>("ExpiryNotifiedAt")
                         .HasColumnType("INTEGER");
 
@@ -328,6 +340,9 @@ namespace Keygate.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("PasswordExpiryDays")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long?>("ServiceProviderId")
                         .HasColumnType("INTEGER");
@@ -346,6 +361,9 @@ namespace Keygate.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<long?>("SubscriptionExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Suspended")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
@@ -383,14 +401,28 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.Property<long>("CreatedAtMs")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("ExpiresAtMs")
+                        .HasColumnType("INTEGER");
+
                     b.Property<byte[]>("Hash")
                         .IsRequired()
                         .HasColumnType("BLOB");
+
+                    b.Property<long?>("LastUsedAtMs")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RevokedAtMs")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long?>("ServiceProviderId")
                         .HasColumnType("INTEGER");

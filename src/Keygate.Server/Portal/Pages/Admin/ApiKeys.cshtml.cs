@@ -27,7 +27,8 @@ public sealed class ApiKeysModel(OrgStateCache orgs, KeyLifecycle lifecycle, Tim
     [BindProperty(SupportsGet = true)] public long? ConfirmKey { get; set; }
     [BindProperty(SupportsGet = true)] public string? Done { get; set; }
 
-    public bool CanChange(KeySnapshot? key) =>
+    // A suspended org is shown read-only (contract B); the lifecycle refuses the change anyway.
+    public bool CanChange(KeySnapshot? key) => !Org.Suspended &&
         KeyLifecycle.OrgAdminRefusal(Me, Org.SubscriptionEnabled, Org.ExpiresAt, key?.DisabledReason is not null,
             Org.Cloud?.DisabledReason is not null, NowMs) is null;
 
