@@ -1,4 +1,6 @@
 using Keygate.Identity;
+using Keygate.Metering;
+using Keygate.Sessions;
 using Yarp.ReverseProxy.Model;
 
 namespace Keygate.Gateway;
@@ -36,8 +38,14 @@ public static class GatewaySetup
             {
                 var route = http.GetReverseProxyFeature().Route.Config;
                 if (!await GatewayStep.PassAsync(http, http.Request.Method, route.Metadata) || !await GatewayStep.LimitBodyAsync(http)) return;
+                var counts = http.RequestServices.GetRequiredService<GatewayCounts>();
+                var org = http.RequestServices.GetRequiredService<LegacyCaller>().Org;
+                counts.CountForwarded(org.OrgId, org.Limits);
                 await next();
                 await GatewayForwarding.AnswerFailureAsync(http);
+                // Keygate's own 502/504 (unreachable, silent) and the same statuses relayed from a proxy upstream.
+                if (http.Response.StatusCode is StatusCodes.Status502BadGateway or StatusCodes.Status504GatewayTimeout)
+                    counts.CountUpstreamError(org.OrgId, org.Limits);
             });
             pipeline.UseLoadBalancing();
             pipeline.UsePassiveHealthChecks();
