@@ -19,7 +19,7 @@ public static class GatewaySetup
             .LoadFromConfig(configuration.GetSection("Keygate:Gateway"))
             .AddConfigFilter<GatewayTimeoutDefault>()
             .AddTransforms(GatewayForwarding.Transforms);
-        return services;
+        return services.AddGatewayApiDocs();
     }
 
     public static void MapKeygateGateway(this WebApplication app)

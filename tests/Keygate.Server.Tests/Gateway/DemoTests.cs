@@ -29,7 +29,10 @@ public sealed class DemoTests
             var password = Regex.Match(credentials, "Demo org admin: admin@acme.example / (Demo-[A-Za-z0-9]+)").Groups[1].Value;
             using var portal = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = node.Address };
             await portal.PortalLoginAsync("admin@acme.example", password);
-            var key = Scenario.KeyValueOnPage(await portal.GetStringAsync(PortalSession.KeyPage))!;
+            var keyPage = await portal.GetStringAsync(PortalSession.KeyPage);
+            var key = Scenario.KeyValueOnPage(keyPage)!;
+            // The page names the address the gateway serves, with its copy button.
+            Assert.Matches("data-copy-value=\"http://localhost:5080/api/v1\"[^>]*>http://localhost:5080/api/v1</code>\\s*<button type=\"button\" class=\"copy\" data-copy", keyPage);
 
             using var api = new HttpClient { BaseAddress = node.Address };
             var login = await api.LoginAsync("admin@acme.example", password, key, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
