@@ -54,6 +54,7 @@ builder.Services.AddKeygateWebhooks();
 builder.Services.AddKeygateCluster(keygate);
 builder.Services.AddKeygateMetering(keygate);
 builder.Services.AddKeygateGateway(builder.Configuration);
+DemoUpstream.AddTo(builder, keygate);
 builder.Services.AddKeygateOpenApi();
 builder.Services.AddPortal(keygate);
 builder.Services.AddKeygateRequests();

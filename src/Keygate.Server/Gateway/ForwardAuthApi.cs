@@ -1,6 +1,7 @@
 using System.Globalization;
 using Keygate.Identity;
 using Keygate.Kernel;
+using Keygate.Metering;
 using Keygate.Sessions;
 
 namespace Keygate.Gateway;
@@ -36,6 +37,7 @@ public static class ForwardAuthApi
         response["X-Keygate-Org-Id"] = caller.Org.OrgId.ToString(CultureInfo.InvariantCulture);
         response["X-Keygate-Admin-Id"] = caller.Session.AccountId.ToString(CultureInfo.InvariantCulture);
         response.CacheControl = "no-store";
+        http.RequestServices.GetRequiredService<GatewayCounts>().CountForwarded(caller.Org.OrgId, caller.Org.Limits);
         http.Response.StatusCode = StatusCodes.Status200OK;
     }
 }

@@ -1,4 +1,6 @@
 using Keygate.Identity;
+using Keygate.Metering;
+using Keygate.Sessions;
 using Yarp.ReverseProxy.Model;
 
 namespace Keygate.Gateway;
@@ -18,7 +20,7 @@ public static class GatewaySetup
             .LoadFromConfig(configuration.GetSection("Keygate:Gateway"))
             .AddConfigFilter<GatewayTimeoutDefault>()
             .AddTransforms(GatewayForwarding.Transforms);
-        return services;
+        return services.AddGatewayApiDocs();
     }
 
     public static void MapKeygateGateway(this WebApplication app)
@@ -29,6 +31,7 @@ public static class GatewaySetup
             .ExcludeFromDescription();
         app.MapForwardAuth();
         var step = app.Services.GetRequiredService<GatewayStep>();
+        var counts = app.Services.GetRequiredService<GatewayCounts>();
 
         // Keygate's own /api/v1 routes are literal and so win over a route's catch-all; YARP's routes win over the
         // fallback below, whose order puts it last.
@@ -38,8 +41,13 @@ public static class GatewaySetup
             {
                 var route = http.GetReverseProxyFeature().Route.Config;
                 if (!await step.PassAsync(http, http.Request.Method, route.Metadata) || !await step.LimitBodyAsync(http)) return;
+                var org = http.RequestServices.GetRequiredService<LegacyCaller>().Org;
+                counts.CountForwarded(org.OrgId, org.Limits);
                 await next();
                 await GatewayForwarding.AnswerFailureAsync(http);
+                // Keygate's own 502/504 (unreachable, silent) and the same statuses relayed from a proxy upstream.
+                if (http.Response.StatusCode is StatusCodes.Status502BadGateway or StatusCodes.Status504GatewayTimeout)
+                    counts.CountUpstreamError(org.OrgId, org.Limits);
             });
             pipeline.UseLoadBalancing();
             pipeline.UsePassiveHealthChecks();

@@ -67,10 +67,15 @@ public static class Bootstrap
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var url = app.Urls.FirstOrDefault() ?? "http://localhost:5080";
-            Console.WriteLine($"Keygate is listening on {url}");
-            Console.WriteLine($"  Portal:        {url}/login   (org admins; provider staff land on {url}/console)");
-            Console.WriteLine($"  API reference: {url}/scalar");
-            Console.WriteLine($"  Legacy API:    {url}/api/v1   Provider API: {url}/provider/v1");
+            // One write, so that log lines written meanwhile do not land in the middle.
+            var lines = new System.Text.StringBuilder()
+                .AppendLine($"Keygate is listening on {url}")
+                .AppendLine($"  Portal:        {url}/login   (org admins; provider staff land on {url}/console)")
+                .AppendLine($"  API reference: {url}/scalar")
+                .AppendLine($"  Legacy API:    {url}/api/v1   Provider API: {url}/provider/v1");
+            if (app.Services.GetService<DemoUpstream>()?.Url is { } sample)
+                lines.AppendLine($"  Gateway:       {url}/api/v1/ecgroup, /provUrl, … → the sample upstream on {sample} (demo)");
+            Console.Write(lines.ToString());
         });
     }
 }

@@ -11,6 +11,7 @@ public static class MeteringSetup
     public static IServiceCollection AddKeygateMetering(this IServiceCollection services, KeygateOptions o)
     {
         services.AddSingleton<UsageHistory>();
+        services.AddSingleton<GatewayCounts>();
         if (!o.Redis.Enabled) return services.AddUsageCounter<MemoryUsageCounter>();
         services.AddSingleton<DatabaseUsageCounter>();
         return services.AddUsageCounter<RedisUsageCounter>();

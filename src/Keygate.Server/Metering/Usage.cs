@@ -53,6 +53,11 @@ public sealed record HeavyRateUsage(int PerMinute, int PerHour, long UsedThisMin
 public sealed record RatesUsage(RateUsage Light, RateUsage Medium, HeavyRateUsage Heavy);
 public sealed record SandboxUsage(int DailyQuota, long UsedToday);
 
-/// <summary>GET /api/v1/usage and the provider's usage view (contract B).</summary>
+/// <summary>
+/// GET /api/v1/usage and the provider's usage view (contract B). The provider's also carries <see cref="Gateway"/>
+/// (an additive field; the org's own view leaves it out).
+/// </summary>
 public sealed record UsageView(long WindowStart, long WindowSeconds, long Calls, long Threshold, long Remaining, int WarnAtPercent,
-    RatesUsage Rates, SandboxUsage Sandbox);
+    RatesUsage Rates, SandboxUsage Sandbox,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    GatewayUsage? Gateway = null);

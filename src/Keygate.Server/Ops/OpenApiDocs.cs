@@ -15,6 +15,8 @@ public static class OpenApiDocs
     {
         ["Legacy API"] = "The API the public SDKs and scripts use (contract A): a JSESSIONID session from an obfuscated-key login, errors as {code,message}.",
         ["Provider"] = "The operator's and service providers' API (contract B): bearer tokens, errors as RFC 9457 problem+json with a code.",
+        ["Gateway"] = "The provider's own API behind Keygate (contract A7): every other /api/v1 call, checked and metered like a legacy call, "
+            + "then forwarded with an identity token; and forward-auth for a proxy the provider keeps.",
     };
 
     public static IServiceCollection AddKeygateOpenApi(this IServiceCollection services) => services.AddOpenApi(o =>

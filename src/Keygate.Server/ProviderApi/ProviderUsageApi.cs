@@ -13,8 +13,8 @@ public static class ProviderUsageApi
             .WithSummary("Read an organization's usage against its threshold and rates").Refuses(404, "RESOURCE_NOT_FOUND");
 
     private static async Task<Results<Ok<UsageView>, ProblemHttpResult>> ProviderUsage(
-        string orgId, ProviderCaller caller, OrgStateCache orgs, IUsageCounter usage, TimeProvider clock, CancellationToken ct) =>
+        string orgId, ProviderCaller caller, OrgStateCache orgs, IUsageCounter usage, GatewayCounts gateway, TimeProvider clock, CancellationToken ct) =>
         await ProviderApi.FindOrgAsync(orgId, caller, orgs, ct) is { } org
-            ? TypedResults.Ok(await usage.ReadAsync(org.OrgId, org.Limits, clock.Now()))
+            ? TypedResults.Ok(await usage.ReadAsync(org.OrgId, org.Limits, clock.Now()) with { Gateway = gateway.Read(org.OrgId, org.Limits) })
             : ProviderApi.NotFound;
 }

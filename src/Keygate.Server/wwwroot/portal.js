@@ -1,10 +1,10 @@
 // Progressive enhancement only: every action works without this file.
 "use strict";
 
-// Copy buttons: shown only when script runs; they copy the value of the card's data-key-value element.
+// Copy buttons: shown only when script runs; they copy the card's key (data-key-value) or base URL (data-copy-value).
 for (const button of document.querySelectorAll("[data-copy]")) {
-    const card = button.closest("[data-key-type]");
-    const value = card?.querySelector("[data-key-value]")?.dataset.keyValue;
+    const card = button.closest("[data-key-type], [data-copy-scope]");
+    const value = card?.querySelector("[data-key-value]")?.dataset.keyValue ?? card?.querySelector("[data-copy-value]")?.dataset.copyValue;
     const status = card?.querySelector(".copy-status");
     if (!value) continue;
     button.hidden = false;
@@ -13,7 +13,7 @@ for (const button of document.querySelectorAll("[data-copy]")) {
             await navigator.clipboard.writeText(value);
             if (status) status.textContent = "Copied";
         } catch {
-            if (status) status.textContent = "Copying failed: select the key and copy it.";
+            if (status) status.textContent = "Copying failed: select the text and copy it.";
         }
     });
 }

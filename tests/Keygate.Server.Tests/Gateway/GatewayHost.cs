@@ -16,7 +16,9 @@ public sealed class GatewayHost : IAsyncDisposable
     public required KeygateApp App { get; init; }
     public required SampleUpstreamHost Upstream { get; init; }
 
-    public static async Task<GatewayHost> StartAsync(Dictionary<string, string?>? settings = null, string? upstreamUrl = null, TimeSpan clockOffset = default)
+    /// <param name="withUpstream">More settings that name the sample's address (known only once it listens).</param>
+    public static async Task<GatewayHost> StartAsync(Dictionary<string, string?>? settings = null, string? upstreamUrl = null,
+        Func<string, Dictionary<string, string?>>? withUpstream = null, TimeSpan clockOffset = default)
     {
         var port = FreePort();
         var upstream = await SampleUpstreamHost.StartBehindAsync(Issuer, $"http://127.0.0.1:{port}/.well-known/jwks.json");
@@ -28,6 +30,7 @@ public sealed class GatewayHost : IAsyncDisposable
             ["Keygate:Gateway:Clusters:sample:Destinations:one:Address"] = upstreamUrl ?? upstream.Url,
         };
         foreach (var (k, v) in settings ?? []) all[k] = v;
+        foreach (var (k, v) in withUpstream?.Invoke(upstream.Url) ?? []) all[k] = v;
         var app = KeygateApp.With(all);
         app.Clock.SetUtcNow(DateTimeOffset.UtcNow + clockOffset);
         app.StartKestrel(port);

@@ -71,4 +71,31 @@ public sealed class OpenApiTests(KeygateApp app) : IClassFixture<KeygateApp>
             else if (path.StartsWith("/api/v1/apiKeys", StringComparison.Ordinal)) Assert.Equal(["session"], names);
         }
     }
+
+    [Fact]
+    public async Task TheGatewayIsDocumentedWithItsRefusalsAndRateHeaders()
+    {
+        var doc = await DocumentAsync();
+        static bool HasHeader(JsonElement response, string name) => response.TryGetProperty("headers", out var h) && h.TryGetProperty(name, out _);
+        var gateway = doc.GetProperty("paths").GetProperty("/api/v1/{path}");
+        foreach (var method in Methods)
+        {
+            var responses = gateway.GetProperty(method).GetProperty("responses");
+            var refusals = new List<(string, string)>
+            {
+                ("401", "SESSION_NOT_VALID"), ("403", "API_KEY_DISABLED"), ("403", "SUBSCRIPTION_EXPIRED"), ("403", "ACCESS_DENIED"),
+                ("404", "RESOURCE_NOT_FOUND"), ("429", "RATE_LIMIT_EXCEEDED"), ("502", "UPSTREAM_UNAVAILABLE"), ("504", "UPSTREAM_TIMEOUT"),
+            };
+            if (method is "post" or "put" or "patch") refusals.AddRange([("413", "REQUEST_TOO_LARGE"), ("415", "UNSUPPORTED_MEDIA_TYPE")]);
+            foreach (var (status, code) in refusals)
+                Assert.Contains(code, responses.GetProperty(status).GetProperty("description").GetString());
+            foreach (var status in new[] { "200", "429", "502", "504" })
+                foreach (var header in new[] { "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset" })
+                    Assert.True(HasHeader(responses.GetProperty(status), header), $"{method} {status}: no {header}");
+            Assert.True(HasHeader(responses.GetProperty("429"), "Retry-After"));
+        }
+        var authorized = doc.GetProperty("paths").GetProperty("/gateway/v1/authorize").GetProperty("get").GetProperty("responses").GetProperty("200");
+        foreach (var header in new[] { "Authorization", "X-Keygate-Org-Id", "X-Keygate-Admin-Id", "X-RateLimit-Remaining" })
+            Assert.True(HasHeader(authorized, header), $"forward-auth 200: no {header}");
+    }
 }

@@ -67,6 +67,9 @@ public sealed class PortalBrowserTests(BrowserHost host) : IClassFixture<Browser
         await page.GetByRole(AriaRole.Button, new() { Name = "Copy Cloud Service API Key" }).ClickAsync();
         await Expect(Card(page, "CLOUD_SERVICE").Locator(".copy-status")).ToHaveTextAsync("Copied");
         Assert.Equal(original, await page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
+        // So does the base URL's, which the client calls with that key.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Copy base URL" }).ClickAsync();
+        Assert.Equal("https://api.example.test/api/v1", await page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
         await page.GotoAsync(PortalSession.KeyPage);
         await BrowserHost.ScreenshotAsync(page, "key-page-enabled");
 

@@ -15,7 +15,7 @@ namespace Keygate.Portal.Pages;
 /// usage. Staff act as their service provider or the operator, and every change goes through
 /// <see cref="KeyLifecycle"/>; another provider's organization is the same 404 as a missing one.
 /// </summary>
-public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle, IUsageCounter usage, TimeProvider clock,
+public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle, IUsageCounter usage, GatewayCounts gateway, TimeProvider clock,
     IOptions<KeygateOptions> options, RequestValidator validator) : PageModel
 {
     public OrgSnapshot Org { get; private set; } = null!;
@@ -89,7 +89,7 @@ public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle
         NowMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
         if (await orgs.GetAsync(orgId, HttpContext.RequestAborted) is not { } org || !Me.CanSee(org.OrgId, org.ServiceProviderId)) return false;
         Org = org;
-        Usage = await usage.ReadAsync(org.OrgId, org.Limits, NowMs);
+        Usage = await usage.ReadAsync(org.OrgId, org.Limits, NowMs) with { Gateway = gateway.Read(org.OrgId, org.Limits) };
         return true;
     }
 
