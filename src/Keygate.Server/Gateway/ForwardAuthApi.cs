@@ -20,7 +20,7 @@ public static class ForwardAuthApi
             .WithSummary("Forward-auth for nginx auth_request, Traefik or Envoy: checks the original request and answers the identity token headers")
             .Produces(StatusCodes.Status200OK).OnLegacySession().RefusesLegacy(400, "INVALID_INPUT_ARGUMENT");
 
-    private static async Task Authorize(HttpContext http, GatewayStep step, IdentityTokens tokens)
+    private static async Task Authorize(HttpContext http, GatewayStep step, IdentityTokens tokens, GatewayCounts counts)
     {
         var h = http.Request.Headers;
         string? First(string a, string b) => h[a] is { Count: > 0 } v ? v[0] : h[b] is { Count: > 0 } w ? w[0] : null;
@@ -37,7 +37,7 @@ public static class ForwardAuthApi
         response["X-Keygate-Org-Id"] = caller.Org.OrgId.ToString(CultureInfo.InvariantCulture);
         response["X-Keygate-Admin-Id"] = caller.Session.AccountId.ToString(CultureInfo.InvariantCulture);
         response.CacheControl = "no-store";
-        http.RequestServices.GetRequiredService<GatewayCounts>().CountForwarded(caller.Org.OrgId, caller.Org.Limits);
+        counts.CountForwarded(caller.Org.OrgId, caller.Org.Limits);
         http.Response.StatusCode = StatusCodes.Status200OK;
     }
 }
