@@ -32,8 +32,13 @@ public sealed class Organization
     public long SessionsEndedVersion { get; set; }
     /// <summary>When StateVersion last moved; lets cluster nodes re-announce recent versions a dead writer never published.</summary>
     public long StateChangedAtMs { get; set; }
+    /// <summary>Days a password stays valid after it was set (contract A8); 0 means never.</summary>
+    public int PasswordExpiryDays { get; set; }
     public long CreatedAtMs { get; set; }
     public List<ApiKey> Keys { get; set; } = [];
+    /// <summary>The org's admins (accounts of kind OrgAdmin) and roles: the org's snapshot carries them to the hot path.</summary>
+    public List<Account> Admins { get; set; } = [];
+    public List<Role> Roles { get; set; } = [];
 }
 
 /// <summary>Metering limits of one org (contract A5/B). Stored as columns of the org row.</summary>

@@ -1,5 +1,6 @@
 using Keygate.Data;
 using Keygate.Kernel;
+using Keygate.Keys;
 using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
@@ -40,7 +41,6 @@ public static class PortalAuth
         ];
         if (a.Kind == AccountKind.OrgAdmin)
         {
-            claims.Add(new(ClaimTypes.Role, a.Role.ToString()));
             claims.Add(new(OrgClaim, a.OrganizationId?.ToString() ?? ""));
         }
         else
@@ -61,8 +61,21 @@ public static class PortalAuth
         new(ActorKind.OrgAdmin, long.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier)!), user.Identity!.Name!, ClientAddress.Of(http))
         {
             OrganizationId = long.Parse(user.FindFirstValue(OrgClaim)!),
-            Role = Enum.Parse<AdminRole>(user.FindFirstValue(ClaimTypes.Role)!),
+            // The rights of the admin's role now, as the cookie check found them (a role change applies at the next request).
+            Rights = (http.Items[typeof(AdminSnapshot)] as AdminSnapshot)?.Rights ?? AdminRights.Nothing,
         };
+
+    /// <summary>
+    /// An org admin's cookie works while the admin exists, is enabled and has not changed their password since this login
+    /// (contract A8: those end the admin's other sessions). Read from the org's snapshot, which every node keeps current.
+    /// </summary>
+    private static async Task<AdminSnapshot?> AdminOfAsync(ClaimsPrincipal user, IServiceProvider services)
+    {
+        if (!long.TryParse(user.FindFirstValue(OrgClaim), out var orgId) || !long.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var id))
+            return null;
+        var org = await services.GetRequiredService<OrgStateCache>().GetAsync(orgId);
+        return org?.ActiveAdmin(id) is { } admin && LoginAtMs(user) >= admin.PasswordChangedAtMs ? admin : null;
+    }
 
     /// <summary>Staff act as their service provider (or the operator), exactly like that side's API token.</summary>
     public static Actor StaffActor(ClaimsPrincipal user, HttpContext http, string operatorName) =>
@@ -101,6 +114,15 @@ public static class PortalAuth
                 {
                     ctx.RejectPrincipal();
                     return;
+                }
+                if (!IsStaff(user))
+                {
+                    if (await AdminOfAsync(user, services) is not { } admin)
+                    {
+                        ctx.RejectPrincipal();
+                        return;
+                    }
+                    ctx.HttpContext.Items[typeof(AdminSnapshot)] = admin;
                 }
                 // Sliding expiration alone renews only past half-time, which would end an active session early;
                 // renewing on every portal request makes it exactly 30 minutes after the last one.

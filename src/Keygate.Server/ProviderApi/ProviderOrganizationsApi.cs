@@ -16,7 +16,8 @@ namespace Keygate.ProviderApi;
 // The username and password rules are Passwords.Validate's, shared by every account (its errors name the field alone).
 public sealed record AdminRequest([property: Required] string Username, [property: Required] string Password);
 public sealed record CreateOrganizationRequest([property: Required, Name] string Name, [property: Required] AdminRequest Admin, long? ServiceProviderId = null);
-public sealed record UpdateOrganizationRequest([property: Name] string? Name = null, [property: HttpUrl] string? BaseUrl = null, bool? EndSessionsOnKeyChange = null);
+public sealed record UpdateOrganizationRequest([property: Name] string? Name = null, [property: HttpUrl] string? BaseUrl = null, bool? EndSessionsOnKeyChange = null,
+    [property: Range(0, 3650, ErrorMessage = "passwordExpiryDays must be 0 (never) to 3650.")] int? PasswordExpiryDays = null);
 public sealed record CreateAdminRequest([property: Required] string Username, [property: Required] string Password,
     [property: EnumDataType(typeof(AdminRole), ErrorMessage = "role must be SUPER_ADMIN or READ_ONLY.")] AdminRole Role);
 public sealed record AdminCreated(long Id, string Username, string Role, long OrganizationId);
@@ -60,12 +61,14 @@ public static class ProviderOrganizationsApi
         var now = clock.Now();
         var org = new Organization { Name = req.Name.Trim(), ServiceProviderId = spId, BaseUrl = options.Value.DefaultBaseUrl, CreatedAtMs = now };
         await using var tx = await db.Database.BeginTransactionAsync();
+        org.Roles.AddRange(Role.BuiltIns());
         db.Organizations.Add(org);
         await db.SaveChangesAsync();
         var admin = new Account
         {
             Kind = AccountKind.OrgAdmin, Username = req.Admin.Username.Trim(), NormalizedUsername = Account.Normalize(req.Admin.Username),
-            PasswordHash = passwords.Hash(req.Admin.Password), Role = AdminRole.SUPER_ADMIN, OrganizationId = org.Id, CreatedAtMs = now,
+            PasswordHash = passwords.Hash(req.Admin.Password), Role = org.Roles.First(r => r.Name == AdminRights.SuperAdminName),
+            OrganizationId = org.Id, CreatedAtMs = now, PasswordChangedAtMs = now,
         };
         db.AuditEvents.Add(AuditLog.Event(caller.Actor, org.Id, "organization.create", null, AuditLog.Success, now, $"name={org.Name}"));
         if (await AccountCreation.TryAddAsync(db, admin,
@@ -90,7 +93,7 @@ public static class ProviderOrganizationsApi
         string orgId, [FromBody] UpdateOrganizationRequest req, ProviderCaller caller, KeyLifecycle lifecycle, OrgStateCache orgs, TimeProvider clock, CancellationToken ct)
     {
         if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, ct) is not { } org) return ProviderApi.NotFound;
-        var result = await lifecycle.UpdateOrganizationAsync(caller.Actor, org.OrgId, req.Name?.Trim(), req.BaseUrl, req.EndSessionsOnKeyChange);
+        var result = await lifecycle.UpdateOrganizationAsync(caller.Actor, org.OrgId, req.Name?.Trim(), req.BaseUrl, req.EndSessionsOnKeyChange, req.PasswordExpiryDays);
         return Render(result, clock);
     }
 
@@ -111,19 +114,17 @@ public static class ProviderOrganizationsApi
     }
 
     private static async Task<Results<Created<AdminCreated>, ProblemHttpResult>> CreateAdmin(
-        string orgId, [FromBody] CreateAdminRequest req, ProviderCaller caller, AppDbContext db, Passwords passwords, OrgStateCache orgs, TimeProvider clock, CancellationToken ct)
+        string orgId, [FromBody] CreateAdminRequest req, ProviderCaller caller, AdminDirectory directory, OrgStateCache orgs, CancellationToken ct)
     {
         if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, ct) is not { } org) return ProviderApi.NotFound;
         if (Passwords.Validate(req.Username, req.Password) is { } invalid) return ErrorResponses.Problem(invalid);
-        var admin = new Account
-        {
-            Kind = AccountKind.OrgAdmin, Username = req.Username.Trim(), NormalizedUsername = Account.Normalize(req.Username),
-            PasswordHash = passwords.Hash(req.Password), Role = req.Role, OrganizationId = org.OrgId, CreatedAtMs = clock.Now(),
-        };
-        // Creating an admin gives the provider side a way to the key, so the org sees it in its own audit log.
-        var audit = AuditLog.Event(caller.Actor, org.OrgId, "admin.create", null, AuditLog.Success, clock.Now(), $"username={admin.Username} role={req.Role}");
-        return await AccountCreation.TryAddAsync(db, admin, audit) is { } err ? ErrorResponses.Problem(err)
-            : TypedResults.Created($"/provider/v1/organizations/{org.OrgId}/admins/{admin.Id}", new AdminCreated(admin.Id, admin.Username, admin.Role.ToString(), org.OrgId));
+        // SUPER_ADMIN and READ_ONLY name the org's two built-in roles (contract B). Creating an admin gives the provider side
+        // a way to the key, so the org sees it in its own audit log (the directory audits every change in the org's log).
+        var result = await directory.AddAdminAsync(caller.Actor, org.OrgId,
+            new AdminInput(LoginName: req.Username, Password: req.Password, Role: new RoleRef(null, Role.BuiltInName(req.Role))));
+        return result.Error is { } err ? ErrorResponses.Problem(err)
+            : TypedResults.Created($"/provider/v1/organizations/{org.OrgId}/admins/{result.Value!.Id}",
+                new AdminCreated(result.Value.Id, result.Value.Username, req.Role.ToString(), org.OrgId));
     }
 
     private static Results<Ok<OrganizationView>, ProblemHttpResult> Render(Result<OrgSnapshot> result, TimeProvider clock) =>
