@@ -193,7 +193,8 @@ public sealed class AdminDirectory(AppDbContext db, KeyVault vault, OrgStateCach
     private void SetPassword(Account admin, string password)
     {
         admin.PasswordHash = passwords.Hash(password);
-        admin.PasswordChangedAtMs = NowMs;
+        // Always moves, even within one millisecond of the last change: portal logins are tied to this exact value.
+        admin.PasswordChangedAtMs = Math.Max(NowMs, admin.PasswordChangedAtMs + 1);
         admin.PasswordMustChange = false;
     }
 

@@ -94,8 +94,10 @@ public static class LegacyFields
         var (login, user, email, comments, password) = (String(root, "loginName"), String(root, "userName"), String(root, "email"),
             String(root, "comments"), String(root, "password"));
         var (disabled, role) = (Bool(root, "disabled"), Role(root));
-        if (new[] { login.Error, user.Error, email.Error, comments.Error, password.Error, disabled.Error, role.Error }.FirstOrDefault(e => e is not null) is { } e)
+        if (new[] { login.Error, user.Error, email.Error, comments.Error, disabled.Error, role.Error }.FirstOrDefault(e => e is not null) is { } e)
             return e;
+        // A password that is not a string is no acceptable password (the policy's code, like A4's INVALID_KEY_VALUE).
+        if (password.Error is not null) return KeygateError.InvalidPassword;
         return new AdminInput(login.Value, user.Value, email.Value, comments.Value, role.Value, disabled.Value, password.Value);
     }
 

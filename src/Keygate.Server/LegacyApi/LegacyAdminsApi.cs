@@ -18,15 +18,15 @@ public static class LegacyAdminsApi
         var api = legacy.MapGroup("/api/v1/adminUsers").AddEndpointFilter<LegacySessionFilter>().OnLegacySession();
         api.MapGet("/", List).WithName("ListAdminUsers").WithSummary("List the organization's admins (search, page, pageSize)")
             .RefusesLegacy(400, "INVALID_INPUT_ARGUMENT");
-        api.MapGet("/{id}", Get).WithName("GetAdminUser").WithSummary("Read one admin").RefusesLegacy(404, "RESOURCE_NOT_FOUND");
+        api.MapGet("/{adminId}", Get).WithName("GetAdminUser").WithSummary("Read one admin").RefusesLegacy(404, "RESOURCE_NOT_FOUND");
         api.MapPost("/", Add).WithName("AddAdminUser").WithSummary("Add an admin")
             .DocumentsBody<LegacyAdminUserRequest, RouteHandlerBuilder>("application/json")
             .RefusesLegacy(400, "INVALID_INPUT_ARGUMENT", "INVALID_PASSWORD").RefusesLegacy(409, "USERNAME_TAKEN").LegacyBodyDocs();
-        api.MapPut("/{id}", Update).WithName("UpdateAdminUser").WithSummary("Change an admin: names, role, disabled, password")
+        api.MapPut("/{adminId}", Update).WithName("UpdateAdminUser").WithSummary("Change an admin: names, role, disabled, password")
             .DocumentsBody<LegacyAdminUserRequest, RouteHandlerBuilder>("application/json")
             .RefusesLegacy(400, "INVALID_INPUT_ARGUMENT", "INVALID_PASSWORD").RefusesLegacy(404, "RESOURCE_NOT_FOUND")
             .RefusesLegacy(409, "USERNAME_TAKEN", "LAST_SUPER_ADMIN", "CANNOT_CHANGE_OWN_ACCOUNT").LegacyBodyDocs();
-        api.MapDelete("/{id}", Delete).AddEndpointFilter<NoFieldsBodyFilter>().WithName("DeleteAdminUser").WithSummary("Delete an admin")
+        api.MapDelete("/{adminId}", Delete).AddEndpointFilter<NoFieldsBodyFilter>().WithName("DeleteAdminUser").WithSummary("Delete an admin")
             .RefusesLegacy(404, "RESOURCE_NOT_FOUND").RefusesLegacy(409, "LAST_SUPER_ADMIN", "CANNOT_CHANGE_OWN_ACCOUNT").LegacyBodyDocs();
     }
 
@@ -52,10 +52,10 @@ public static class LegacyAdminsApi
     }
 
     private static async Task<Results<Ok<LegacyAdminUser>, JsonHttpResult<LegacyError>>> Get(
-        string id, HttpContext http, LegacyCaller caller, AdminDirectory directory, TimeProvider clock)
+        string adminId, HttpContext http, LegacyCaller caller, AdminDirectory directory, TimeProvider clock)
     {
-        if (!long.TryParse(id, out var adminId)) return ErrorResponses.Legacy(KeygateError.NotFound);
-        var result = await directory.GetAdminAsync(caller.Actor(http), caller.Org.OrgId, adminId);
+        if (!long.TryParse(adminId, out var id)) return ErrorResponses.Legacy(KeygateError.NotFound);
+        var result = await directory.GetAdminAsync(caller.Actor(http), caller.Org.OrgId, id);
         return result.Error is { } e ? ErrorResponses.Legacy(e) : TypedResults.Ok(LegacyAdminUser.From(result.Value!, caller.Org.PasswordExpiryDays, clock.Now()));
     }
 
@@ -70,18 +70,18 @@ public static class LegacyAdminsApi
     }
 
     private static async Task<Results<Ok<LegacyAdminUser>, JsonHttpResult<LegacyError>>> Update(
-        string id, HttpContext http, LegacyCaller caller, AdminDirectory directory, TimeProvider clock)
+        string adminId, HttpContext http, LegacyCaller caller, AdminDirectory directory, TimeProvider clock)
     {
         var input = await LegacyFields.ReadAsync(http, LegacyFields.Admin, new AdminInput());
         if (input.Error is { } bad) return ErrorResponses.Legacy(bad);
-        if (!long.TryParse(id, out var adminId)) return ErrorResponses.Legacy(KeygateError.NotFound);
-        var result = await directory.UpdateAdminAsync(caller.Actor(http), caller.Org.OrgId, adminId, input.Value!, caller.Session.IdHash);
+        if (!long.TryParse(adminId, out var id)) return ErrorResponses.Legacy(KeygateError.NotFound);
+        var result = await directory.UpdateAdminAsync(caller.Actor(http), caller.Org.OrgId, id, input.Value!, caller.Session.IdHash);
         return result.Error is { } e ? ErrorResponses.Legacy(e) : TypedResults.Ok(LegacyAdminUser.From(result.Value!, caller.Org.PasswordExpiryDays, clock.Now()));
     }
 
-    private static async Task<Results<NoContent, JsonHttpResult<LegacyError>>> Delete(string id, HttpContext http, LegacyCaller caller, AdminDirectory directory)
+    private static async Task<Results<NoContent, JsonHttpResult<LegacyError>>> Delete(string adminId, HttpContext http, LegacyCaller caller, AdminDirectory directory)
     {
-        if (!long.TryParse(id, out var adminId)) return ErrorResponses.Legacy(KeygateError.NotFound);
-        return await directory.DeleteAdminAsync(caller.Actor(http), caller.Org.OrgId, adminId) is { } e ? ErrorResponses.Legacy(e) : TypedResults.NoContent();
+        if (!long.TryParse(adminId, out var id)) return ErrorResponses.Legacy(KeygateError.NotFound);
+        return await directory.DeleteAdminAsync(caller.Actor(http), caller.Org.OrgId, id) is { } e ? ErrorResponses.Legacy(e) : TypedResults.NoContent();
     }
 }

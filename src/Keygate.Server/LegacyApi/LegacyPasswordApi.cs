@@ -26,8 +26,11 @@ public static class LegacyPasswordApi
         var (user, old, fresh) = root is { } r
             ? (LegacyFields.String(r, "userName"), LegacyFields.String(r, "oldPassword"), LegacyFields.String(r, "newPassword"))
             : default;
-        if (user.Value is null || old.Value is null || fresh.Value is null || old.Value.Length > 1024)
+        if (user.Value is null || old.Value is null || user.Value.Length > 256 || old.Value.Length > 1024)
             return ErrorResponses.Legacy(KeygateError.Invalid("userName, oldPassword and newPassword (strings) are required."));
+        // An unacceptable new password is refused before the old one is checked: no hashing, and no failure counted.
+        if (fresh.Value is null || !AdminDirectory.IsAcceptablePassword(caller.Session.Username, fresh.Value))
+            return ErrorResponses.Legacy(KeygateError.InvalidPassword);
 
         // A wrong old password counts as a failed login of this admin (contract A8), so guessing through a stolen
         // session is throttled like guessing at the login.

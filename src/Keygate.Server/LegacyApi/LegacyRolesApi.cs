@@ -12,13 +12,13 @@ public static class LegacyRolesApi
     {
         var api = legacy.MapGroup("/api/v1/adminRoles").AddEndpointFilter<LegacySessionFilter>().OnLegacySession();
         api.MapGet("/", List).WithName("ListAdminRoles").WithSummary("List the organization's admin roles with their feature permissions");
-        api.MapGet("/{id}", Get).WithName("GetAdminRole").WithSummary("Read one admin role").RefusesLegacy(404, "RESOURCE_NOT_FOUND");
+        api.MapGet("/{roleId}", Get).WithName("GetAdminRole").WithSummary("Read one admin role").RefusesLegacy(404, "RESOURCE_NOT_FOUND");
         api.MapPost("/", Add).WithName("AddAdminRole").WithSummary("Add a role")
             .DocumentsBody<LegacyAdminRoleRequest, RouteHandlerBuilder>("application/json").RefusesLegacy(400, "INVALID_INPUT_ARGUMENT").LegacyBodyDocs();
-        api.MapPut("/{id}", Update).WithName("UpdateAdminRole").WithSummary("Change a role (not a built-in one)")
+        api.MapPut("/{roleId}", Update).WithName("UpdateAdminRole").WithSummary("Change a role (not a built-in one)")
             .DocumentsBody<LegacyAdminRoleRequest, RouteHandlerBuilder>("application/json").RefusesLegacy(400, "INVALID_INPUT_ARGUMENT")
             .RefusesLegacy(404, "RESOURCE_NOT_FOUND").RefusesLegacy(409, "LAST_SUPER_ADMIN").LegacyBodyDocs();
-        api.MapDelete("/{id}", Delete).AddEndpointFilter<NoFieldsBodyFilter>().WithName("DeleteAdminRole").WithSummary("Delete a role no admin has")
+        api.MapDelete("/{roleId}", Delete).AddEndpointFilter<NoFieldsBodyFilter>().WithName("DeleteAdminRole").WithSummary("Delete a role no admin has")
             .RefusesLegacy(404, "RESOURCE_NOT_FOUND").RefusesLegacy(409, "ROLE_IN_USE").LegacyBodyDocs();
     }
 
@@ -28,10 +28,10 @@ public static class LegacyRolesApi
         return result.Error is { } e ? ErrorResponses.Legacy(e) : TypedResults.Ok(result.Value!.Select(LegacyAdminRole.From).ToArray());
     }
 
-    private static async Task<Results<Ok<LegacyAdminRole>, JsonHttpResult<LegacyError>>> Get(string id, HttpContext http, LegacyCaller caller, AdminDirectory directory)
+    private static async Task<Results<Ok<LegacyAdminRole>, JsonHttpResult<LegacyError>>> Get(string roleId, HttpContext http, LegacyCaller caller, AdminDirectory directory)
     {
-        if (!long.TryParse(id, out var roleId)) return ErrorResponses.Legacy(KeygateError.NotFound);
-        var result = await directory.GetRoleAsync(caller.Actor(http), caller.Org.OrgId, roleId);
+        if (!long.TryParse(roleId, out var id)) return ErrorResponses.Legacy(KeygateError.NotFound);
+        var result = await directory.GetRoleAsync(caller.Actor(http), caller.Org.OrgId, id);
         return result.Error is { } e ? ErrorResponses.Legacy(e) : TypedResults.Ok(LegacyAdminRole.From(result.Value!));
     }
 
@@ -43,18 +43,18 @@ public static class LegacyRolesApi
         return result.Error is { } e ? ErrorResponses.Legacy(e) : TypedResults.Created($"/api/v1/adminRoles/{result.Value!.Id}", LegacyAdminRole.From(result.Value));
     }
 
-    private static async Task<Results<Ok<LegacyAdminRole>, JsonHttpResult<LegacyError>>> Update(string id, HttpContext http, LegacyCaller caller, AdminDirectory directory)
+    private static async Task<Results<Ok<LegacyAdminRole>, JsonHttpResult<LegacyError>>> Update(string roleId, HttpContext http, LegacyCaller caller, AdminDirectory directory)
     {
         var input = await LegacyFields.ReadAsync(http, LegacyFields.RoleBody, new RoleInput());
         if (input.Error is { } bad) return ErrorResponses.Legacy(bad);
-        if (!long.TryParse(id, out var roleId)) return ErrorResponses.Legacy(KeygateError.NotFound);
-        var result = await directory.UpdateRoleAsync(caller.Actor(http), caller.Org.OrgId, roleId, input.Value!);
+        if (!long.TryParse(roleId, out var id)) return ErrorResponses.Legacy(KeygateError.NotFound);
+        var result = await directory.UpdateRoleAsync(caller.Actor(http), caller.Org.OrgId, id, input.Value!);
         return result.Error is { } e ? ErrorResponses.Legacy(e) : TypedResults.Ok(LegacyAdminRole.From(result.Value!));
     }
 
-    private static async Task<Results<NoContent, JsonHttpResult<LegacyError>>> Delete(string id, HttpContext http, LegacyCaller caller, AdminDirectory directory)
+    private static async Task<Results<NoContent, JsonHttpResult<LegacyError>>> Delete(string roleId, HttpContext http, LegacyCaller caller, AdminDirectory directory)
     {
-        if (!long.TryParse(id, out var roleId)) return ErrorResponses.Legacy(KeygateError.NotFound);
-        return await directory.DeleteRoleAsync(caller.Actor(http), caller.Org.OrgId, roleId) is { } e ? ErrorResponses.Legacy(e) : TypedResults.NoContent();
+        if (!long.TryParse(roleId, out var id)) return ErrorResponses.Legacy(KeygateError.NotFound);
+        return await directory.DeleteRoleAsync(caller.Actor(http), caller.Org.OrgId, id) is { } e ? ErrorResponses.Legacy(e) : TypedResults.NoContent();
     }
 }

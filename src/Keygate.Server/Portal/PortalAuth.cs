@@ -24,6 +24,8 @@ public static class PortalAuth
     public const string SessionClaim = "keygate:sid";
     /// <summary>The login's time (epoch ms): renewals issue new cookies, the absolute lifetime counts from this.</summary>
     public const string LoginAtClaim = "keygate:loginAt";
+    /// <summary>An org admin's PasswordChangedAtMs at the login: a later change (of the password, anywhere) ends this login.</summary>
+    public const string PasswordSetClaim = "keygate:pwdSet";
     public const string ConsoleHome = "/console";
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(30);
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromHours(12);
@@ -42,6 +44,7 @@ public static class PortalAuth
         if (a.Kind == AccountKind.OrgAdmin)
         {
             claims.Add(new(OrgClaim, a.OrganizationId?.ToString() ?? ""));
+            claims.Add(new(PasswordSetClaim, a.PasswordChangedAtMs.ToString(CultureInfo.InvariantCulture)));
         }
         else
         {
@@ -66,7 +69,7 @@ public static class PortalAuth
         };
 
     /// <summary>
-    /// An org admin's cookie works while the admin exists, is enabled and has not changed their password since this login
+    /// An org admin's cookie works while the admin exists, is enabled and has the password this login was made with
     /// (contract A8: those end the admin's other sessions). Read from the org's snapshot, which every node keeps current.
     /// </summary>
     private static async Task<AdminSnapshot?> AdminOfAsync(ClaimsPrincipal user, IServiceProvider services)
@@ -74,7 +77,10 @@ public static class PortalAuth
         if (!long.TryParse(user.FindFirstValue(OrgClaim), out var orgId) || !long.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var id))
             return null;
         var org = await services.GetRequiredService<OrgStateCache>().GetAsync(orgId);
-        return org?.ActiveAdmin(id) is { } admin && LoginAtMs(user) >= admin.PasswordChangedAtMs ? admin : null;
+        // The password the login was made with, compared exactly: a clock of millisecond grain cannot order a login and a
+        // change made in the same millisecond, and a cookie from before this claim existed counts as another password.
+        return org?.ActiveAdmin(id) is { } admin && user.FindFirstValue(PasswordSetClaim) == admin.PasswordChangedAtMs.ToString(CultureInfo.InvariantCulture)
+            ? admin : null;
     }
 
     /// <summary>Staff act as their service provider (or the operator), exactly like that side's API token.</summary>

@@ -32,8 +32,14 @@ public sealed class BadInputPropertyTests(KeygateApp app, ITestOutputHelper outp
         using var op = app.Provider();
         var sp = await (await op.PostAsync("/provider/v1/serviceProviders", Scenario.Json(new { name = "SP " + Guid.NewGuid().ToString("N")[..8] })))
             .AssertOk(HttpStatusCode.Created);
-        var context = new RouteContext(org.Id, org.KeyId, sp.GetProperty("id").GetInt64(), other.KeyId);
         using var session = await app.SessionAsync(org);
+        var admins = await (await session.GetAsync("/api/v1/adminUsers")).AssertOk();
+        var role = await (await session.PostAsync("/api/v1/adminRoles", Scenario.Json(new { name = "Custom " + Guid.NewGuid().ToString("N")[..8] })))
+            .AssertOk(HttpStatusCode.Created);
+        var context = new RouteContext(org.Id, org.KeyId, sp.GetProperty("id").GetInt64(), other.KeyId)
+        {
+            AdminId = admins[0].GetProperty("id").GetInt64(), RoleId = role.GetProperty("id").GetInt64(),
+        };
         using var anonymous = app.Client();
         var client = entry.Caller switch { Caller.Session => session, Caller.Operator => op, _ => anonymous };
 
