@@ -15,18 +15,18 @@ public static class LegacyAdminsApi
 
     public static void MapLegacyAdmins(this RouteGroupBuilder legacy)
     {
-        var api = legacy.MapGroup("/api/v1/adminUsers").AddEndpointFilter<LegacySessionFilter>().OnLegacySession();
-        api.MapGet("/", List).WithName("ListAdminUsers").WithSummary("List the organization's admins (search, page, pageSize)")
+        var api = legacy.MapGroup("/api/v1").AddEndpointFilter<LegacySessionFilter>().OnLegacySession();
+        api.MapGet("/adminUsers", List).WithName("ListAdminUsers").WithSummary("List the organization's admins (search, page, pageSize)")
             .RefusesLegacy(400, "INVALID_INPUT_ARGUMENT");
-        api.MapGet("/{adminId}", Get).WithName("GetAdminUser").WithSummary("Read one admin").RefusesLegacy(404, "RESOURCE_NOT_FOUND");
-        api.MapPost("/", Add).WithName("AddAdminUser").WithSummary("Add an admin")
+        api.MapGet("/adminUsers/{adminId}", Get).WithName("GetAdminUser").WithSummary("Read one admin").RefusesLegacy(404, "RESOURCE_NOT_FOUND");
+        api.MapPost("/adminUsers", Add).WithName("AddAdminUser").WithSummary("Add an admin")
             .DocumentsBody<LegacyAdminUserRequest, RouteHandlerBuilder>("application/json")
             .RefusesLegacy(400, "INVALID_INPUT_ARGUMENT", "INVALID_PASSWORD").RefusesLegacy(409, "USERNAME_TAKEN").LegacyBodyDocs();
-        api.MapPut("/{adminId}", Update).WithName("UpdateAdminUser").WithSummary("Change an admin: names, role, disabled, password")
+        api.MapPut("/adminUsers/{adminId}", Update).WithName("UpdateAdminUser").WithSummary("Change an admin: names, role, disabled, password")
             .DocumentsBody<LegacyAdminUserRequest, RouteHandlerBuilder>("application/json")
             .RefusesLegacy(400, "INVALID_INPUT_ARGUMENT", "INVALID_PASSWORD").RefusesLegacy(404, "RESOURCE_NOT_FOUND")
             .RefusesLegacy(409, "USERNAME_TAKEN", "LAST_SUPER_ADMIN", "CANNOT_CHANGE_OWN_ACCOUNT").LegacyBodyDocs();
-        api.MapDelete("/{adminId}", Delete).AddEndpointFilter<NoFieldsBodyFilter>().WithName("DeleteAdminUser").WithSummary("Delete an admin")
+        api.MapDelete("/adminUsers/{adminId}", Delete).AddEndpointFilter<NoFieldsBodyFilter>().WithName("DeleteAdminUser").WithSummary("Delete an admin")
             .RefusesLegacy(404, "RESOURCE_NOT_FOUND").RefusesLegacy(409, "LAST_SUPER_ADMIN", "CANNOT_CHANGE_OWN_ACCOUNT").LegacyBodyDocs();
     }
 

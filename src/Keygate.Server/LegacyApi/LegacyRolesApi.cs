@@ -10,15 +10,15 @@ public static class LegacyRolesApi
 {
     public static void MapLegacyRoles(this RouteGroupBuilder legacy)
     {
-        var api = legacy.MapGroup("/api/v1/adminRoles").AddEndpointFilter<LegacySessionFilter>().OnLegacySession();
-        api.MapGet("/", List).WithName("ListAdminRoles").WithSummary("List the organization's admin roles with their feature permissions");
-        api.MapGet("/{roleId}", Get).WithName("GetAdminRole").WithSummary("Read one admin role").RefusesLegacy(404, "RESOURCE_NOT_FOUND");
-        api.MapPost("/", Add).WithName("AddAdminRole").WithSummary("Add a role")
+        var api = legacy.MapGroup("/api/v1").AddEndpointFilter<LegacySessionFilter>().OnLegacySession();
+        api.MapGet("/adminRoles", List).WithName("ListAdminRoles").WithSummary("List the organization's admin roles with their feature permissions");
+        api.MapGet("/adminRoles/{roleId}", Get).WithName("GetAdminRole").WithSummary("Read one admin role").RefusesLegacy(404, "RESOURCE_NOT_FOUND");
+        api.MapPost("/adminRoles", Add).WithName("AddAdminRole").WithSummary("Add a role")
             .DocumentsBody<LegacyAdminRoleRequest, RouteHandlerBuilder>("application/json").RefusesLegacy(400, "INVALID_INPUT_ARGUMENT").LegacyBodyDocs();
-        api.MapPut("/{roleId}", Update).WithName("UpdateAdminRole").WithSummary("Change a role (not a built-in one)")
+        api.MapPut("/adminRoles/{roleId}", Update).WithName("UpdateAdminRole").WithSummary("Change a role (not a built-in one)")
             .DocumentsBody<LegacyAdminRoleRequest, RouteHandlerBuilder>("application/json").RefusesLegacy(400, "INVALID_INPUT_ARGUMENT")
             .RefusesLegacy(404, "RESOURCE_NOT_FOUND").RefusesLegacy(409, "LAST_SUPER_ADMIN").LegacyBodyDocs();
-        api.MapDelete("/{roleId}", Delete).AddEndpointFilter<NoFieldsBodyFilter>().WithName("DeleteAdminRole").WithSummary("Delete a role no admin has")
+        api.MapDelete("/adminRoles/{roleId}", Delete).AddEndpointFilter<NoFieldsBodyFilter>().WithName("DeleteAdminRole").WithSummary("Delete a role no admin has")
             .RefusesLegacy(404, "RESOURCE_NOT_FOUND").RefusesLegacy(409, "ROLE_IN_USE").LegacyBodyDocs();
     }
 
