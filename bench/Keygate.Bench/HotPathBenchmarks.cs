@@ -45,9 +45,12 @@ public class HotPathBenchmarks
         var orgs = new OrgStateCache(scopes, _vault);
         var now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
         orgs.Publish(new OrgSnapshot(1, null, "Bench", "http://x", true, null, false, _limits, 1, 0,
-            new KeySnapshot(1, KeyType.CLOUD_SERVICE, Key, 1, 1, null, null, now, 1, "admin"), null));
+            new KeySnapshot(1, KeyType.CLOUD_SERVICE, Key, 1, 1, null, null, now, 1, "admin"), null)
+        {
+            Admins = new Dictionary<long, AdminSnapshot> { [1] = new(1, "admin", AdminRights.Full, false, now, false) },
+        });
         _sessionId = SessionStore.NewId();
-        _sessions.Add(new SessionEntry(SessionStore.Hash(_sessionId), 1, 1, "admin", AdminRole.SUPER_ADMIN, 1, 1, now, now, "127.0.0.1"));
+        _sessions.Add(new SessionEntry(SessionStore.Hash(_sessionId), 1, 1, "admin", 1, 1, now, now, "127.0.0.1"));
         _gate = new SessionGate(_sessions, orgs, _usage, new Threshold(scopes), TimeProvider.System);
         _http = new DefaultHttpContext();
         _http.Request.Method = "GET";

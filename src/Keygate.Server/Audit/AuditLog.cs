@@ -20,6 +20,18 @@ public static class AuditLog
     };
 
     public const string Success = "SUCCESS";
+
+    /// <summary>
+    /// A change refused: what the refused attempt put in the context is dropped, and the refusal audited, except a 404
+    /// (the thing does not exist for this caller, and an org it may not see gets no events from it).
+    /// </summary>
+    public static async Task RefusedAsync(AppDbContext db, Actor actor, long orgId, string action, long? keyId, KeygateError refusal, long nowMs)
+    {
+        db.ChangeTracker.Clear();
+        if (refusal.Status == 404) return;
+        db.AuditEvents.Add(Event(actor, orgId, action, keyId, refusal.Code, nowMs));
+        await db.SaveChangesAsync();
+    }
 }
 
 /// <summary>

@@ -23,6 +23,7 @@ public abstract class AppDbContext : DbContext, IDataProtectionKeyContext
     public DbSet<ServiceProvider> ServiceProviders => Set<ServiceProvider>();
     public DbSet<Organization> Organizations => Set<Organization>();
     public DbSet<Account> Accounts => Set<Account>();
+    public DbSet<Role> Roles => Set<Role>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<LegacySession> LegacySessions => Set<LegacySession>();
     public DbSet<PortalLogout> PortalLogouts => Set<PortalLogout>();
@@ -64,9 +65,22 @@ public abstract class AppDbContext : DbContext, IDataProtectionKeyContext
             e.HasIndex(x => x.NormalizedUsername).IsUnique();
             e.HasIndex(x => x.OrganizationId);
             e.Property(x => x.Kind).HasConversion<string>().HasMaxLength(20);
-            e.Property(x => x.Role).HasConversion<string>().HasMaxLength(20);
-            e.HasOne<Organization>().WithMany().HasForeignKey(x => x.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+            e.Property(x => x.DisplayName).HasMaxLength(256);
+            e.Property(x => x.Email).HasMaxLength(256);
+            e.Property(x => x.Comments).HasMaxLength(1000);
+            e.HasOne<Organization>().WithMany(o => o.Admins).HasForeignKey(x => x.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+            // A role in use cannot be deleted (ROLE_IN_USE); the database refuses too.
+            e.HasOne(x => x.Role).WithMany().HasForeignKey(x => x.RoleId).OnDelete(DeleteBehavior.Restrict);
             e.HasOne<ServiceProvider>().WithMany().HasForeignKey(x => x.ServiceProviderId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        b.Entity<Role>(e =>
+        {
+            e.Property(x => x.Name).HasMaxLength(128);
+            e.Property(x => x.RoleType).HasMaxLength(64);
+            e.Property(x => x.FeaturePermissions).HasMaxLength(2000);
+            e.HasIndex(x => new { x.OrganizationId, x.Name }).IsUnique();
+            e.HasOne<Organization>().WithMany(o => o.Roles).HasForeignKey(x => x.OrganizationId).OnDelete(DeleteBehavior.Cascade);
         });
 
         b.Entity<ApiKey>(e =>

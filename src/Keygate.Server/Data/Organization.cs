@@ -41,6 +41,9 @@ public sealed class Organization
     public long StateChangedAtMs { get; set; }
     public long CreatedAtMs { get; set; }
     public List<ApiKey> Keys { get; set; } = [];
+    /// <summary>The org's admins (accounts of kind OrgAdmin) and roles: the org's snapshot carries them to the hot path.</summary>
+    public List<Account> Admins { get; set; } = [];
+    public List<Role> Roles { get; set; } = [];
 }
 
 /// <summary>Metering limits of one org (contract A5/B). Stored as columns of the org row.</summary>

@@ -44,13 +44,14 @@ public static class Bootstrap
             var password = "Demo-" + RandomNumberGenerator.GetString("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789", 16);
             credentials.Reveal("Demo org admin", $"Demo org admin: {o.Demo.AdminUsername} / {password}");
             var org = new Organization { Name = "Acme Corp", BaseUrl = o.DefaultBaseUrl, CreatedAtMs = now };
+            org.Roles.AddRange(Role.BuiltIns());
             db.Organizations.Add(org);
             await db.SaveChangesAsync();
             db.Accounts.Add(new Account
             {
                 Kind = AccountKind.OrgAdmin, Username = o.Demo.AdminUsername, NormalizedUsername = Account.Normalize(o.Demo.AdminUsername),
-                PasswordHash = sp.GetRequiredService<Passwords>().Hash(password), Role = AdminRole.SUPER_ADMIN,
-                OrganizationId = org.Id, CreatedAtMs = now,
+                PasswordHash = sp.GetRequiredService<Passwords>().Hash(password), Role = org.Roles.First(r => r.Name == AdminRights.SuperAdminName),
+                OrganizationId = org.Id, CreatedAtMs = now, PasswordChangedAtMs = now,
             });
             await db.SaveChangesAsync();
             var lifecycle = sp.GetRequiredService<KeyLifecycle>();

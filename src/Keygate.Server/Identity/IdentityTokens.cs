@@ -65,9 +65,11 @@ public sealed class IdentityTokens(SigningKeyRing keys, TimeProvider clock, IOpt
             w.WriteString("sub", session.AccountId.ToString(System.Globalization.CultureInfo.InvariantCulture));
             w.WriteNumber("org_id", org.OrgId);
             w.WriteString("login_name", session.Username);
-            w.WriteString("role", AdminRights.RoleName(session.Role));
+            // The role as the snapshot has it: a role change bumps the org's version, so a cached token is not reused.
+            var rights = org.Admins.TryGetValue(session.AccountId, out var admin) ? admin.Rights : AdminRights.Nothing;
+            w.WriteString("role", rights.RoleName);
             w.WriteStartObject("permissions");
-            foreach (var feature in AdminRights.Features) w.WriteString(feature, AdminRights.Level(session.Role, feature));
+            for (var i = 0; i < AdminRights.Features.Length; i++) w.WriteString(AdminRights.Features[i], rights.Levels[i].ToString());
             w.WriteEndObject();
             w.WriteString("jti", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
             w.WriteNumber("iat", iat);

@@ -2,6 +2,7 @@ namespace Keygate.Kernel;
 
 public enum ActorKind { OrgAdmin, Operator, ServiceProvider, Keygate }
 
+/// <summary>The provider API's names of the two built-in roles (contract B): SUPER_ADMIN is "Super Admin", READ_ONLY "Read Only Admin".</summary>
 public enum AdminRole { SUPER_ADMIN, READ_ONLY }
 
 /// <summary>Who asks for a change; every lifecycle method checks its rights against the org in question.</summary>
@@ -9,7 +10,8 @@ public sealed record Actor(ActorKind Kind, long Id, string Name, string ClientAd
 {
     public long? OrganizationId { get; init; }
     public long? ServiceProviderId { get; init; }
-    public AdminRole Role { get; init; } = AdminRole.SUPER_ADMIN;
+    /// <summary>An org admin's rights, from their role as the org's snapshot has it; ignored for the other kinds.</summary>
+    public AdminRights Rights { get; init; } = AdminRights.Full;
 
     public static Actor System => new(ActorKind.Keygate, 0, "Keygate", "");
 

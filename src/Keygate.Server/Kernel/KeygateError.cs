@@ -21,6 +21,12 @@ public sealed record KeygateError(int Status, string Code, string Message)
     public static readonly KeygateError InvalidKeyValue = new(400, "INVALID_KEY_VALUE", "The key must be exactly 12 characters of A-Z, a-z and 0-9.");
     public static readonly KeygateError KeyValueUnchanged = new(409, "KEY_VALUE_UNCHANGED", "The new key must be different from the current key.");
     public static readonly KeygateError UsernameTaken = new(409, "USERNAME_TAKEN", "This username is already taken.");
+    public static readonly KeygateError InvalidUsernameOrPassword = new(400, "INVALID_USERNAME_OR_PASSWORD", "Invalid username or password.");
+    public static readonly KeygateError InvalidPassword = new(400, "INVALID_PASSWORD", "The password must be 12 to 128 characters and must not contain the login name.");
+    public static readonly KeygateError PasswordExpired = new(403, "PASSWORD_EXPIRED", "The password has expired; change it in the portal.");
+    public static readonly KeygateError LastSuperAdmin = new(409, "LAST_SUPER_ADMIN", "The organization must keep at least one enabled admin who can manage admins.");
+    public static readonly KeygateError CannotChangeOwnAccount = new(409, "CANNOT_CHANGE_OWN_ACCOUNT", "You cannot delete or disable your own account.");
+    public static readonly KeygateError RoleInUse = new(409, "ROLE_IN_USE", "The role is given to at least one admin.");
     public static readonly KeygateError UnsupportedMediaType = new(415, "UNSUPPORTED_MEDIA_TYPE", "The request body must be application/json.");
     public static readonly KeygateError PayloadTooLarge = new(413, "PAYLOAD_TOO_LARGE", "The request body is too large.");
     public static readonly KeygateError OrgSuspended = new(403, "ORG_SUSPENDED", "The organization is suspended; contact your service provider.");

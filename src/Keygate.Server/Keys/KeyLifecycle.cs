@@ -174,9 +174,9 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
         int? passwordExpiryDays = null) =>
         MutateAsync(actor, orgId, "organization.update", null, (org, change) =>
         {
-            // Org admins may choose only how their own sessions behave; naming, the base URL and password expiry are the provider's.
-            if (actor.Kind == ActorKind.OrgAdmin
-                && (name is not null || baseUrl is not null || passwordExpiryDays is not null || actor.Role != AdminRole.SUPER_ADMIN))
+            // Org admins may choose only how their own sessions behave (a key setting: APIKEY_MANAGEMENT READ_WRITE); naming,
+            // the base URL and password expiry are the provider's.
+            if (actor.Kind == ActorKind.OrgAdmin && (name is not null || baseUrl is not null || passwordExpiryDays is not null || !actor.Rights.CanChangeKeys))
                 return KeygateError.AccessDenied;
             if (actor.Kind == ActorKind.OrgAdmin && org.Suspended) return KeygateError.OrgSuspended;
             if (name is not null) org.Name = name;
@@ -227,7 +227,7 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
     /// <param name="cloudDisabled">The org's Cloud Service key exists and is disabled.</param>
     public static KeygateError? OrgAdminRefusal(Actor actor, bool subscriptionEnabled, long? expiresAt, bool keyDisabled, bool cloudDisabled, long nowMs)
     {
-        if (actor.Kind != ActorKind.OrgAdmin || actor.Role != AdminRole.SUPER_ADMIN) return KeygateError.AccessDenied;
+        if (actor.Kind != ActorKind.OrgAdmin || !actor.Rights.CanChangeKeys) return KeygateError.AccessDenied;
         if (!subscriptionEnabled) return KeygateError.SubscriptionRequired;
         if (expiresAt is { } at && nowMs >= at * 1000) return KeygateError.SubscriptionExpiredConflict;
         if (keyDisabled || cloudDisabled) return KeygateError.KeyDisabledConflict;
@@ -297,18 +297,13 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
         for (var attempt = 1; ; attempt++)
         {
             db.ChangeTracker.Clear();
-            var org = await db.Organizations.Include(o => o.Keys).FirstOrDefaultAsync(o => o.Id == orgId);
+            var org = await OrgStateCache.Including(db.Organizations).FirstOrDefaultAsync(o => o.Id == orgId);
             if (org is null || !actor.CanSee(org.Id, org.ServiceProviderId)) return KeygateError.NotFound;
 
             var change = new Change();
             if (apply(org, change) is { } refusal)
             {
-                db.ChangeTracker.Clear();
-                if (refusal.Status != 404)
-                {
-                    db.AuditEvents.Add(AuditLog.Event(actor, orgId, action, keyId, refusal.Code, NowMs));
-                    await db.SaveChangesAsync();
-                }
+                await AuditLog.RefusedAsync(db, actor, orgId, action, keyId, refusal, NowMs);
                 return refusal;
             }
             if (change.NoOp) return OrgSnapshot.From(org, vault);

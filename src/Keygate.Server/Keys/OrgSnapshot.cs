@@ -12,6 +12,19 @@ public sealed record KeySnapshot(
     long LastModifiedAtMs, long LastModifiedById, string LastModifiedByName);
 
 /// <summary>
+/// One admin of the org as the hot path sees them: who, with which rights, and whether they may still act. A change
+/// to any of it bumps the org's StateVersion, so it reaches every node like a key change (contract A8's "immediately").
+/// </summary>
+public sealed record AdminSnapshot(long Id, string Username, AdminRights Rights, bool Disabled, long PasswordChangedAtMs, bool PasswordMustChange)
+{
+    /// <summary>When the password expires (epoch ms), or null when the org's passwords never expire.</summary>
+    public long? PasswordExpiresAtMs(int expiryDays) => expiryDays > 0 ? PasswordChangedAtMs + expiryDays * 86_400_000L : null;
+
+    /// <summary>Contract A8: an expired or provider-reset password cannot log in until it is changed.</summary>
+    public bool PasswordExpired(int expiryDays, long nowMs) => PasswordMustChange || PasswordExpiresAtMs(expiryDays) <= nowMs;
+}
+
+/// <summary>
 /// An immutable picture of one org and its keys, as committed at <see cref="StateVersion"/>. The hot path
 /// reads only this. Status is derived at the moment of the check, so expiry needs no job.
 /// </summary>
@@ -22,7 +35,13 @@ public sealed record OrgSnapshot(
 {
     /// <summary>Suspended by the provider side: the org refuses everything, whatever its keys say.</summary>
     public bool Suspended { get; init; }
+    /// <summary>The org's admins by account id (disabled ones included: their sessions are refused by it).</summary>
+    public IReadOnlyDictionary<long, AdminSnapshot> Admins { get; init; } = new Dictionary<long, AdminSnapshot>();
     public int PasswordExpiryDays { get; init; }
+
+    /// <summary>The admin a session or portal login acts as, while they exist and are enabled.</summary>
+    public AdminSnapshot? ActiveAdmin(long accountId) =>
+        Admins.TryGetValue(accountId, out var a) && !a.Disabled ? a : null;
 
     /// <summary>Expired iff now ≥ expiresAt (epoch seconds); null never expires.</summary>
     public bool IsExpired(long nowMs) => ExpiresAt is { } at && nowMs >= at * 1000;
@@ -54,8 +73,12 @@ public sealed record OrgSnapshot(
 
     public KeySnapshot? OfType(KeyType type) => type == KeyType.CLOUD_SERVICE ? Cloud : Sandbox;
 
+    /// <summary>The org as loaded with its keys, admins and roles (<see cref="OrgStateCache.Including"/>).</summary>
     public static OrgSnapshot From(Organization org, KeyVault vault)
     {
+        var rights = org.Roles.ToDictionary(r => r.Id, r => r.Rights());
+        var admins = org.Admins.Where(a => a.Kind == AccountKind.OrgAdmin).ToDictionary(a => a.Id, a => new AdminSnapshot(a.Id, a.Username,
+            a.RoleId is { } id && rights.TryGetValue(id, out var r) ? r : AdminRights.Nothing, a.Disabled, a.PasswordChangedAtMs, a.PasswordMustChange));
         KeySnapshot? Build(KeyType type) => org.Keys.FirstOrDefault(k => k.KeyType == type) is { } k
             ? new KeySnapshot(k.Id, k.KeyType, vault.Decrypt(k.Ciphertext, k.Id, k.Version), k.Version, k.SessionFloorVersion,
                 k.DisabledReason, k.DisabledByKind, k.LastModifiedAtMs, k.LastModifiedById, k.LastModifiedByName)
@@ -64,7 +87,7 @@ public sealed record OrgSnapshot(
             org.SubscriptionExpiresAt, org.EndSessionsOnKeyChange, org.Limits.Clone(), org.StateVersion, org.SessionsEndedVersion,
             Build(KeyType.CLOUD_SERVICE), Build(KeyType.SANDBOX_SUBMISSION))
         {
-            Suspended = org.Suspended, PasswordExpiryDays = org.PasswordExpiryDays,
+            Suspended = org.Suspended, Admins = admins, PasswordExpiryDays = org.PasswordExpiryDays,
         };
     }
 }

@@ -116,12 +116,25 @@ public sealed class OrgStateCache(IServiceScopeFactory scopes, KeyVault vault, S
     /// <summary>Counts <see cref="Forget"/> calls, so a read that began before one never caches what it read.</summary>
     private long _forgets;
 
+    /// <summary>What a snapshot is made of: the org with its keys, admins and roles (one query each, not their product).</summary>
+    public static IQueryable<Organization> Including(IQueryable<Organization> orgs) =>
+        orgs.Include(o => o.Keys).Include(o => o.Admins).Include(o => o.Roles).AsSplitQuery();
+
+    /// <summary>Reads the org afresh and publishes it here and on every node: after a change made outside the lifecycle (a new org).</summary>
+    public async Task<OrgSnapshot?> ReloadEverywhereAsync(long orgId)
+    {
+        Forget(orgId);
+        if (await LoadAsync(orgId, CancellationToken.None) is not { } snapshot) return null;
+        await PublishEverywhereAsync(snapshot);
+        return snapshot;
+    }
+
     private async Task<OrgSnapshot?> LoadAsync(long orgId, CancellationToken ct)
     {
         var forgets = Interlocked.Read(ref _forgets);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var org = await db.Organizations.AsNoTracking().Include(o => o.Keys).FirstOrDefaultAsync(o => o.Id == orgId, ct);
+        var org = await Including(db.Organizations.AsNoTracking()).FirstOrDefaultAsync(o => o.Id == orgId, ct);
         if (org is null) return null;
         var snapshot = OrgSnapshot.From(org, vault);
         // The read may predate the change a Forget was about (StateVersion cannot tell: a commit whose outcome is

@@ -34,7 +34,7 @@ public static class LegacyApiDocs
     public static RouteHandlerBuilder LegacyLoginDocs(this RouteHandlerBuilder b) =>
         b.Public().DocumentsBody<LegacyLoginRequest, RouteHandlerBuilder>("application/json")
             .RefusesLegacy(400, "INVALID_INPUT_ARGUMENT", "INVALID_USERNAME_OR_PASSWORD", "AUTHENTICATION_FAILED")
-            .RefusesLegacy(403, "API_SUBSCRIPTION_REQUIRED", "SUBSCRIPTION_EXPIRED", "API_KEY_DISABLED", "ORG_SUSPENDED", "ACCESS_DENIED")
+            .RefusesLegacy(403, "API_SUBSCRIPTION_REQUIRED", "SUBSCRIPTION_EXPIRED", "API_KEY_DISABLED", "ORG_SUSPENDED", "ACCESS_DENIED", "PASSWORD_EXPIRED")
             .RefusesLegacy(429, "TOO_MANY_FAILED_LOGINS").RefusesLegacy(503, "SERVICE_UNAVAILABLE").LegacyBodyDocs();
 
     /// <summary>Logout works with or without a session; only a cross-site request is refused.</summary>

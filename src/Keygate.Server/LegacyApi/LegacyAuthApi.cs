@@ -12,7 +12,14 @@ namespace Keygate.LegacyApi;
 
 public sealed record LoginResponse(string AuthType, bool ObfuscateApiKey, long PasswordExpiryTime, long PasswordExpiryDays)
 {
-    public static readonly LoginResponse Admin = new("ADMIN_LOGIN", true, -1, -1);
+    /// <summary>
+    /// The login body (contract A2/A8): when the admin's password expires (epoch ms) and the whole days left, or -1/-1
+    /// when the org's passwords never expire.
+    /// </summary>
+    public static LoginResponse For(AdminSnapshot admin, OrgSnapshot org, long nowMs) =>
+        admin.PasswordExpiresAtMs(org.PasswordExpiryDays) is { } at
+            ? new("ADMIN_LOGIN", true, at, Math.Max(0, (at - nowMs) / 86_400_000))
+            : new("ADMIN_LOGIN", true, -1, -1);
 }
 
 /// <summary>Legacy login and logout (contract A2). The checks run in the contract's order; the first that fails answers.</summary>
@@ -24,7 +31,7 @@ public static class LegacyAuthApi
     {
         legacy.MapPost("/api/v1/auth", Login).WithName("LegacyLogin").WithSummary("Log in with the obfuscated key; sets the JSESSIONID cookie")
             .LegacyLoginDocs();
-        legacy.MapGet("/api/v1/auth", () => TypedResults.Ok(LoginResponse.Admin)).AddEndpointFilter<LegacySessionFilter>()
+        legacy.MapGet("/api/v1/auth", (LegacyCaller caller, TimeProvider clock) => TypedResults.Ok(LoginResponse.For(caller.Admin, caller.Org, clock.Now()))).AddEndpointFilter<LegacySessionFilter>()
             .WithName("LegacySession").WithSummary("Check that the session works").OnLegacySession();
         legacy.MapDelete("/api/v1/auth", Logout).AddEndpointFilter<NoFieldsBodyFilter>().WithName("LegacyLogout").WithSummary("Log out (always 204)").LegacyLogoutDocs();
         legacy.MapDelete("/auth", Logout).AddEndpointFilter<NoFieldsBodyFilter>() // one public SDK drops the /api/v1 prefix
@@ -68,10 +75,11 @@ public static class LegacyAuthApi
             return ErrorResponses.Legacy(429, "TOO_MANY_FAILED_LOGINS", "Too many failed logins; try again later.");
         }
 
-        // 3. Username and password. Unknown users are hashed too, so both failures cost the same.
+        // 3. Username and password. Unknown users are hashed too, so both failures cost the same; a disabled admin is
+        // answered like an unknown one (contract A8).
         var normalized = Account.Normalize(input.Username);
         var account = await db.Accounts.AsNoTracking()
-            .FirstOrDefaultAsync(a => a.NormalizedUsername == normalized && a.Kind == AccountKind.OrgAdmin);
+            .FirstOrDefaultAsync(a => a.NormalizedUsername == normalized && a.Kind == AccountKind.OrgAdmin && !a.Disabled);
         var verified = await passwords.TryVerifyAsync(account, input.Password, http.RequestAborted);
         if (verified is null) return ErrorResponses.Legacy(Passwords.Busy, http);
         if (verified == false)
@@ -80,8 +88,19 @@ public static class LegacyAuthApi
             auditWriter.Enqueue(AuditLog.Event(unknownActor, account?.OrganizationId, "session.login", null, "INVALID_USERNAME_OR_PASSWORD", nowMs));
             return ErrorResponses.Legacy(400, "INVALID_USERNAME_OR_PASSWORD", "Invalid username or password.");
         }
-        var actor = account!.AsActor(address);
         var org = await orgs.GetAsync(account!.OrganizationId!.Value, http.RequestAborted);
+        var admin = org?.ActiveAdmin(account.Id);
+        var actor = account.AsActor(address, admin?.Rights ?? AdminRights.Nothing);
+
+        // 3b. An expired or provider-reset password (contract A8). Right after the password check: only someone who knows
+        // the password learns that it expired, and they learn it whatever the state of the org's subscription and key, so
+        // the answer always points at the one thing they can fix themselves (a new password, set in the portal). No
+        // failure is counted: the password was right.
+        if (admin is not null && org is not null && admin.PasswordExpired(org.PasswordExpiryDays, nowMs))
+        {
+            auditWriter.Enqueue(AuditLog.Event(actor, account.OrganizationId, "session.login", null, KeygateError.PasswordExpired.Code, nowMs));
+            return ErrorResponses.Legacy(KeygateError.PasswordExpired);
+        }
 
         // A suspended org refuses its admins once they proved who they are (contract B: after the credentials).
         if (org is not null && org.Suspended)
@@ -91,7 +110,7 @@ public static class LegacyAuthApi
         }
 
         // 4. An API subscription at all?
-        if (org is null || !org.SubscriptionEnabled)
+        if (org is null || admin is null || !org.SubscriptionEnabled)
         {
             auditWriter.Enqueue(AuditLog.Event(actor, account.OrganizationId, "session.login", null, "API_SUBSCRIPTION_REQUIRED", nowMs));
             return ErrorResponses.Legacy(KeygateError.SubscriptionRequired);
@@ -119,7 +138,7 @@ public static class LegacyAuthApi
         // Clients read the id with the regex JSESSIONID=(.*?); so this must be the first Set-Cookie.
         var secure = Https.SecureCookie(http) ? "; Secure" : "";
         http.Response.Headers.Append("Set-Cookie", $"JSESSIONID={id}; Path=/; HttpOnly; SameSite=Strict{secure}");
-        return TypedResults.Ok(LoginResponse.Admin);
+        return TypedResults.Ok(LoginResponse.For(admin, org, nowMs));
     }
 
     private static LoginInput? Parse(JsonDocument? json)

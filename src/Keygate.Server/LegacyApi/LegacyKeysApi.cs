@@ -33,7 +33,7 @@ public static class LegacyKeysApi
     {
         var api = legacy.MapGroup("/api/v1").AddEndpointFilter<LegacySessionFilter>().OnLegacySession();
         api.MapGet("/apiKeys", List).WithName("ListKeys").WithSummary("List the organization's keys with their values")
-            .RefusesLegacy(400, "INVALID_INPUT_ARGUMENT");
+            .RefusesLegacy(400, "INVALID_INPUT_ARGUMENT").RefusesLegacy(403, "ACCESS_DENIED");
         api.MapPost("/apiKeys", Add).WithName("AddKey").WithSummary("Add a key of a type the organization does not have")
             .DocumentsBody<LegacyAddKeyRequest, RouteHandlerBuilder>("application/json", optional: true).RefusesLegacy(400, "INVALID_INPUT_ARGUMENT")
             .RefusesLegacy(409, "KEY_ALREADY_EXISTS", "SUBSCRIPTION_EXPIRED", "API_KEY_DISABLED").LegacyBodyDocs();
@@ -56,6 +56,8 @@ public static class LegacyKeysApi
 
     private static Results<Ok<LegacyKey[]>, JsonHttpResult<LegacyError>> List(string? keyType, LegacyCaller caller, TimeProvider clock)
     {
+        // Reading keys needs APIKEY_MANAGEMENT at least READ_ONLY (contract A8), checked before the query like A4's order.
+        if (!caller.Admin.Rights.CanReadKeys) return ErrorResponses.Legacy(KeygateError.AccessDenied);
         var org = caller.Org;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         IEnumerable<KeySnapshot?> keys = keyType?.ToUpperInvariant() switch

@@ -1,6 +1,7 @@
 using Keygate.Data;
 using Keygate.Kernel;
 using Microsoft.EntityFrameworkCore;
+using Keygate.Keys;
 using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
@@ -26,6 +27,8 @@ public static class PortalAuth
     public const string LoginAtClaim = "keygate:loginAt";
     /// <summary>A digest of the password hash at login: a password change or reset ends the login's other cookies.</summary>
     public const string StampClaim = "keygate:stamp";
+    /// <summary>An org admin's PasswordChangedAtMs at the login: a later change (of the password, anywhere) ends this login.</summary>
+    public const string PasswordSetClaim = "keygate:pwdSet";
     public const string ConsoleHome = "/console";
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(30);
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromHours(12);
@@ -44,8 +47,8 @@ public static class PortalAuth
         ];
         if (a.Kind == AccountKind.OrgAdmin)
         {
-            claims.Add(new(ClaimTypes.Role, a.Role.ToString()));
             claims.Add(new(OrgClaim, a.OrganizationId?.ToString() ?? ""));
+            claims.Add(new(PasswordSetClaim, a.PasswordChangedAtMs.ToString(CultureInfo.InvariantCulture)));
         }
         else
         {
@@ -80,8 +83,24 @@ public static class PortalAuth
         new(ActorKind.OrgAdmin, long.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier)!), user.Identity!.Name!, ClientAddress.Of(http))
         {
             OrganizationId = long.Parse(user.FindFirstValue(OrgClaim)!),
-            Role = Enum.Parse<AdminRole>(user.FindFirstValue(ClaimTypes.Role)!),
+            // The rights of the admin's role now, as the cookie check found them (a role change applies at the next request).
+            Rights = (http.Items[typeof(AdminSnapshot)] as AdminSnapshot)?.Rights ?? AdminRights.Nothing,
         };
+
+    /// <summary>
+    /// An org admin's cookie works while the admin exists, is enabled and has the password this login was made with
+    /// (contract A8: those end the admin's other sessions). Read from the org's snapshot, which every node keeps current.
+    /// </summary>
+    private static async Task<AdminSnapshot?> AdminOfAsync(ClaimsPrincipal user, IServiceProvider services)
+    {
+        if (!long.TryParse(user.FindFirstValue(OrgClaim), out var orgId) || !long.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var id))
+            return null;
+        var org = await services.GetRequiredService<OrgStateCache>().GetAsync(orgId);
+        // The password the login was made with, compared exactly: a clock of millisecond grain cannot order a login and a
+        // change made in the same millisecond, and a cookie from before this claim existed counts as another password.
+        return org?.ActiveAdmin(id) is { } admin && user.FindFirstValue(PasswordSetClaim) == admin.PasswordChangedAtMs.ToString(CultureInfo.InvariantCulture)
+            ? admin : null;
+    }
 
     /// <summary>Staff act as their service provider (or the operator), exactly like that side's API token.</summary>
     public static Actor StaffActor(ClaimsPrincipal user, HttpContext http, string operatorName) =>
@@ -121,6 +140,15 @@ public static class PortalAuth
                 {
                     ctx.RejectPrincipal();
                     return;
+                }
+                if (!IsStaff(user))
+                {
+                    if (await AdminOfAsync(user, services) is not { } admin)
+                    {
+                        ctx.RejectPrincipal();
+                        return;
+                    }
+                    ctx.HttpContext.Items[typeof(AdminSnapshot)] = admin;
                 }
                 // Sliding expiration alone renews only past half-time, which would end an active session early;
                 // renewing on every portal request makes it exactly 30 minutes after the last one.

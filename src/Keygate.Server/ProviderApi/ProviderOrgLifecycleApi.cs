@@ -13,7 +13,15 @@ namespace Keygate.ProviderApi;
 public sealed record SuspendRequest([property: MaxLength(1000, ErrorMessage = "note must be at most 1000 characters.")] string? Note = null);
 public sealed record AdminView(long Id, string Username, string Role, bool Disabled, bool PasswordMustChange, long CreatedAt)
 {
-    public static AdminView From(Account a) => new(a.Id, a.Username, a.Role.ToString(), a.Disabled, a.PasswordMustChange, a.CreatedAtMs / 1000);
+    /// <summary>The built-in roles by the provider API's names (SUPER_ADMIN, READ_ONLY), a custom role by its own name.</summary>
+    public static AdminView From(Account a) => new(a.Id, a.Username, RoleName(a.Role), a.Disabled, a.PasswordMustChange, a.CreatedAtMs / 1000);
+
+    private static string RoleName(Role? role) => role?.Name switch
+    {
+        AdminRights.SuperAdminName => nameof(AdminRole.SUPER_ADMIN),
+        AdminRights.ReadOnlyAdminName => nameof(AdminRole.READ_ONLY),
+        var name => name ?? "",
+    };
 }
 public sealed record PasswordReset(string TemporaryPassword);
 
@@ -43,7 +51,7 @@ public static class ProviderOrgLifecycleApi
     {
         if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, ct) is not { } org) return ProviderApi.NotFound;
         var admins = await db.Accounts.AsNoTracking().Where(a => a.OrganizationId == org.OrgId && a.Kind == AccountKind.OrgAdmin)
-            .OrderBy(a => a.Id).ToListAsync(ct);
+            .Include(a => a.Role).OrderBy(a => a.Id).ToListAsync(ct);
         return TypedResults.Ok(admins.Select(AdminView.From).ToArray());
     }
 

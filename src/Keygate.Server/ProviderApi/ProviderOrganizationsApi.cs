@@ -61,12 +61,14 @@ public static class ProviderOrganizationsApi
         var now = clock.Now();
         var org = new Organization { Name = req.Name.Trim(), ServiceProviderId = spId, BaseUrl = options.Value.DefaultBaseUrl, CreatedAtMs = now };
         await using var tx = await db.Database.BeginTransactionAsync();
+        org.Roles.AddRange(Role.BuiltIns());
         db.Organizations.Add(org);
         await db.SaveChangesAsync();
         var admin = new Account
         {
             Kind = AccountKind.OrgAdmin, Username = req.Admin.Username.Trim(), NormalizedUsername = Account.Normalize(req.Admin.Username),
-            PasswordHash = passwords.Hash(req.Admin.Password), Role = AdminRole.SUPER_ADMIN, OrganizationId = org.Id, CreatedAtMs = now,
+            PasswordHash = passwords.Hash(req.Admin.Password), Role = org.Roles.First(r => r.Name == AdminRights.SuperAdminName),
+            OrganizationId = org.Id, CreatedAtMs = now, PasswordChangedAtMs = now,
         };
         db.AuditEvents.Add(AuditLog.Event(caller.Actor, org.Id, "organization.create", null, AuditLog.Success, now, $"name={org.Name}"));
         if (await AccountCreation.TryAddAsync(db, admin,
@@ -112,19 +114,17 @@ public static class ProviderOrganizationsApi
     }
 
     private static async Task<Results<Created<AdminCreated>, ProblemHttpResult>> CreateAdmin(
-        string orgId, [FromBody] CreateAdminRequest req, ProviderCaller caller, AppDbContext db, Passwords passwords, OrgStateCache orgs, TimeProvider clock, CancellationToken ct)
+        string orgId, [FromBody] CreateAdminRequest req, ProviderCaller caller, AdminDirectory directory, OrgStateCache orgs, CancellationToken ct)
     {
         if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, ct) is not { } org) return ProviderApi.NotFound;
         if (Passwords.Validate(req.Username, req.Password) is { } invalid) return ErrorResponses.Problem(invalid);
-        var admin = new Account
-        {
-            Kind = AccountKind.OrgAdmin, Username = req.Username.Trim(), NormalizedUsername = Account.Normalize(req.Username),
-            PasswordHash = passwords.Hash(req.Password), Role = req.Role, OrganizationId = org.OrgId, CreatedAtMs = clock.Now(),
-        };
-        // Creating an admin gives the provider side a way to the key, so the org sees it in its own audit log.
-        var audit = AuditLog.Event(caller.Actor, org.OrgId, "admin.create", null, AuditLog.Success, clock.Now(), $"username={admin.Username} role={req.Role}");
-        return await AccountCreation.TryAddAsync(db, admin, audit) is { } err ? ErrorResponses.Problem(err)
-            : TypedResults.Created($"/provider/v1/organizations/{org.OrgId}/admins/{admin.Id}", new AdminCreated(admin.Id, admin.Username, admin.Role.ToString(), org.OrgId));
+        // SUPER_ADMIN and READ_ONLY name the org's two built-in roles (contract B). Creating an admin gives the provider side
+        // a way to the key, so the org sees it in its own audit log (the directory audits every change in the org's log).
+        var result = await directory.AddAdminAsync(caller.Actor, org.OrgId,
+            new AdminInput(LoginName: req.Username, Password: req.Password, Role: new RoleRef(null, Role.BuiltInName(req.Role))));
+        return result.Error is { } err ? ErrorResponses.Problem(err)
+            : TypedResults.Created($"/provider/v1/organizations/{org.OrgId}/admins/{result.Value!.Id}",
+                new AdminCreated(result.Value.Id, result.Value.Username, req.Role.ToString(), org.OrgId));
     }
 
     internal static Results<Ok<OrganizationView>, ProblemHttpResult> Render(Result<OrgSnapshot> result, TimeProvider clock) =>

@@ -9,14 +9,14 @@ namespace Keygate.Sessions;
 public sealed class SessionEnding(AppDbContext db, SessionStore sessions, TimeProvider clock)
 {
     /// <summary>
-    /// Ends every legacy session of the org at once ("end all" in the portal): a SUPER_ADMIN of the org or the
-    /// provider side may; a READ_ONLY admin may not. Returns how many ended.
+    /// Ends every legacy session of the org at once ("end all" in the portal): an admin who may change keys
+    /// (APIKEY_MANAGEMENT READ_WRITE) or the provider side may; others may not. Returns how many ended.
     /// </summary>
     public async Task<Result<int>> EndAllAsync(Actor actor, long orgId)
     {
         var org = await db.Organizations.AsNoTracking().Where(o => o.Id == orgId).Select(o => new { o.Id, o.ServiceProviderId }).FirstOrDefaultAsync();
         if (org is null || !actor.CanSee(org.Id, org.ServiceProviderId)) return KeygateError.NotFound;
-        if (actor.Kind == ActorKind.OrgAdmin && actor.Role != AdminRole.SUPER_ADMIN)
+        if (actor.Kind == ActorKind.OrgAdmin && !actor.Rights.CanChangeKeys)
         {
             db.AuditEvents.Add(AuditLog.Event(actor, orgId, "sessions.end_all", null, KeygateError.AccessDenied.Code, clock.Now()));
             await db.SaveChangesAsync();

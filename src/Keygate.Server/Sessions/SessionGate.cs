@@ -9,6 +9,8 @@ public sealed class LegacyCaller
 {
     public SessionEntry Session { get; set; } = null!;
     public OrgSnapshot Org { get; set; } = null!;
+    /// <summary>The session's admin as the org's snapshot has them now: a role change applies at the next request.</summary>
+    public AdminSnapshot Admin { get; set; } = null!;
     /// <summary>The rate window the answer reports in X-RateLimit-* (contract A5); set once the call was metered, refused or not.</summary>
     public RateWindow Rate { get; set; }
 
@@ -16,7 +18,7 @@ public sealed class LegacyCaller
         new(ActorKind.OrgAdmin, Session.AccountId, Session.Username, ClientAddress.Of(http))
         {
             OrganizationId = Session.OrganizationId,
-            Role = Session.Role,
+            Rights = Admin.Rights,
         };
 }
 
@@ -72,6 +74,13 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
             sessions.Forget(session);
             return KeygateError.SessionNotValid;
         }
+        // The admin was deleted or disabled (contract A8): every session of theirs ends at its next request, on every node.
+        if (org.ActiveAdmin(session.AccountId) is not { } admin)
+        {
+            if (!checkedVersion) return Recheck;
+            sessions.Forget(session);
+            return KeygateError.SessionNotValid;
+        }
         // On a cluster: another node ended sessions of this org (a logout, "end all") since this one looked. The
         // database says so, whatever the snapshot's age.
         if (!await sessions.StillLiveAsync(session, org, http.RequestAborted)) return KeygateError.SessionNotValid;
@@ -88,6 +97,7 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
         session.Touch(now);
         caller.Session = session;
         caller.Org = org;
+        caller.Admin = admin;
         if (decision.WarningCrossed) await threshold.WarnAsync(org, decision, now);
         return null;
     }

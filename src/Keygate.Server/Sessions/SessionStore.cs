@@ -12,14 +12,13 @@ using System.Text;
 namespace Keygate.Sessions;
 
 /// <summary>One live legacy session as the hot path sees it.</summary>
-public sealed class SessionEntry(byte[] idHash, long orgId, long accountId, string username, AdminRole role,
+public sealed class SessionEntry(byte[] idHash, long orgId, long accountId, string username,
     long keyId, long keyVersion, long createdAtMs, long lastSeenMs, string clientAddress)
 {
     public byte[] IdHash { get; } = idHash;
     public long OrganizationId { get; } = orgId;
     public long AccountId { get; } = accountId;
     public string Username { get; } = username;
-    public AdminRole Role { get; } = role;
     public long KeyId { get; } = keyId;
     public long KeyVersion { get; } = keyVersion;
     public long CreatedAtMs { get; } = createdAtMs;
@@ -87,11 +86,11 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         // The org's version is read in the same statement, so a later "end" is seen as newer than this check.
         var r = await db.LegacySessions.AsNoTracking().Where(s => s.IdHash == hash)
-            .Join(db.Accounts, s => s.AccountId, a => a.Id, (s, a) => new { s, a.Username, a.Role })
-            .Join(db.Organizations, x => x.s.OrganizationId, o => o.Id, (x, o) => new { x.s, x.Username, x.Role, o.StateVersion })
+            .Join(db.Accounts, s => s.AccountId, a => a.Id, (s, a) => new { s, a.Username })
+            .Join(db.Organizations, x => x.s.OrganizationId, o => o.Id, (x, o) => new { x.s, x.Username, o.StateVersion })
             .FirstOrDefaultAsync(ct);
         if (r is null) return null;
-        var entry = EntryOf(r.s, r.Username, r.Role);
+        var entry = EntryOf(r.s, r.Username);
         entry.VerifiedVersion = r.StateVersion;
         if (IsOver(entry, clock.GetUtcNow().ToUnixTimeMilliseconds())) return null;
         return _sessions.GetOrAdd(KeyOf(hash), entry);
@@ -163,7 +162,7 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
         db.LegacySessions.Add(row);
         db.AuditEvents.Add(audit);
         await db.SaveChangesAsync();
-        Add(new SessionEntry(row.IdHash, org.OrgId, account.Id, account.Username, account.Role, key.Id, key.Version, nowMs, nowMs,
+        Add(new SessionEntry(row.IdHash, org.OrgId, account.Id, account.Username, key.Id, key.Version, nowMs, nowMs,
             row.ClientAddress) { VerifiedVersion = org.StateVersion });
         return id;
     }
@@ -246,10 +245,27 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
 
     private Task PublishAsync(long orgId, long version) => shared?.PublishAsync(orgId, version) ?? Task.CompletedTask;
 
-    private static SessionEntry EntryOf(LegacySession s, string username, AdminRole role) =>
-        new(s.IdHash, s.OrganizationId, s.AccountId, username, role, s.KeyId, s.KeyVersion, s.CreatedAtMs, s.LastSeenAtMs, s.ClientAddress);
+    private static SessionEntry EntryOf(LegacySession s, string username) =>
+        new(s.IdHash, s.OrganizationId, s.AccountId, username, s.KeyId, s.KeyVersion, s.CreatedAtMs, s.LastSeenAtMs, s.ClientAddress);
 
     public void Forget(SessionEntry e) => _sessions.TryRemove(KeyOf(e.IdHash), out _);
+
+    /// <summary>
+    /// Ends an admin's legacy sessions but <paramref name="keep"/> (the one asking, when they change their own password),
+    /// in the caller's transaction. The caller moves the org's SessionsEndedVersion with the same commit, so other nodes
+    /// look again before they accept a session they hold, and calls <see cref="ForgetAccount"/> once it committed.
+    /// </summary>
+    public static Task<int> EndRowsOfAccountAsync(AppDbContext db, long accountId, byte[]? keep) =>
+        keep is null
+            ? db.LegacySessions.Where(s => s.AccountId == accountId).ExecuteDeleteAsync()
+            : db.LegacySessions.Where(s => s.AccountId == accountId && s.IdHash != keep).ExecuteDeleteAsync();
+
+    /// <summary>This node's part of <see cref="EndRowsOfAccountAsync"/>: a rare change, so a scan of the sessions is fine.</summary>
+    public void ForgetAccount(long accountId, byte[]? keep)
+    {
+        foreach (var (k, e) in _sessions)
+            if (e.AccountId == accountId && (keep is null || !e.IdHash.AsSpan().SequenceEqual(keep))) _sessions.TryRemove(k, out _);
+    }
 
     /// <summary>The org's live sessions: this node's, or on a cluster node every node's (from the database).</summary>
     public async Task<List<SessionEntry>> LiveOfAsync(long orgId, long nowMs, CancellationToken ct = default)
@@ -261,10 +277,10 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
             var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
             var rows = await db.LegacySessions.AsNoTracking()
                 .Where(s => s.OrganizationId == orgId && s.LastSeenAtMs > nowMs - IdleMs && s.CreatedAtMs > nowMs - MaxAgeMs)
-                .Join(db.Accounts, s => s.AccountId, a => a.Id, (s, a) => new { s, a.Username, a.Role }).ToListAsync(ct);
+                .Join(db.Accounts, s => s.AccountId, a => a.Id, (s, a) => new { s, a.Username }).ToListAsync(ct);
             foreach (var r in rows)
             {
-                var entry = EntryOf(r.s, r.Username, r.Role);
+                var entry = EntryOf(r.s, r.Username);
                 // This node's last-seen is fresher than the database's when it served the session itself.
                 if (!here.TryGetValue(KeyOf(r.s.IdHash), out var mine) || mine.LastSeenMs < entry.LastSeenMs) here[KeyOf(r.s.IdHash)] = entry;
             }
@@ -288,10 +304,10 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var rows = await db.LegacySessions.AsNoTracking().Where(s => s.LastSeenAtMs > now - IdleMs && s.CreatedAtMs > now - MaxAgeMs)
-            .Join(db.Accounts, s => s.AccountId, a => a.Id, (s, a) => new { s, a.Username, a.Role })
+            .Join(db.Accounts, s => s.AccountId, a => a.Id, (s, a) => new { s, a.Username })
             .ToListAsync(ct);
         foreach (var r in rows)
-            Add(EntryOf(r.s, r.Username, r.Role));
+            Add(EntryOf(r.s, r.Username));
     }
 
     /// <summary>

@@ -35,12 +35,15 @@ public sealed class BadInputPropertyTests(KeygateApp app, ITestOutputHelper outp
         var token = await (await op.PostAsync("/provider/v1/tokens", Scenario.Json(new { name = "bad input" }))).AssertOk(HttpStatusCode.Created);
         var staff = await (await op.PostAsync("/provider/v1/staff", Scenario.Json(new { username = Scenario.Unique("staff"), password = Scenario.Password })))
             .AssertOk(HttpStatusCode.Created);
-        var admins = await (await op.GetAsync($"/provider/v1/organizations/{org.Id}/admins")).AssertOk();
+        using var session = await app.SessionAsync(org);
+        var admins = await (await session.GetAsync("/api/v1/adminUsers")).AssertOk();
+        var role = await (await session.PostAsync("/api/v1/adminRoles", Scenario.Json(new { name = "Custom " + Guid.NewGuid().ToString("N")[..8] })))
+            .AssertOk(HttpStatusCode.Created);
         var context = new RouteContext(org.Id, org.KeyId, sp.GetProperty("id").GetInt64(), other.KeyId)
         {
-            TokenId = token.GetProperty("id").GetInt64(), StaffId = staff.GetProperty("id").GetInt64(), AdminId = admins[0].GetProperty("id").GetInt64(),
+            TokenId = token.GetProperty("id").GetInt64(), StaffId = staff.GetProperty("id").GetInt64(),
+            AdminId = admins[0].GetProperty("id").GetInt64(), RoleId = role.GetProperty("id").GetInt64(),
         };
-        using var session = await app.SessionAsync(org);
         using var anonymous = app.Client();
         var client = entry.Caller switch { Caller.Session => session, Caller.Operator => op, _ => anonymous };
 

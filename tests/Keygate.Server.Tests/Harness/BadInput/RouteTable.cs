@@ -14,6 +14,7 @@ public sealed record RouteContext(long OrgId, long KeyId, long ServiceProviderId
     public long TokenId { get; init; }
     public long StaffId { get; init; }
     public long AdminId { get; init; }
+    public long RoleId { get; init; }
 }
 
 /// <summary>A query parameter: bad values are refused with a 400 unless <paramref name="IsValid"/>, or (Ignored) change nothing.</summary>
@@ -51,6 +52,22 @@ public static class RouteTable
     private static readonly (string, Func<RouteContext, string>) TokenId = ("id", c => c.TokenId.ToString(CultureInfo.InvariantCulture));
     private static readonly (string, Func<RouteContext, string>) StaffId = ("id", c => c.StaffId.ToString(CultureInfo.InvariantCulture));
     private static readonly (string, Func<RouteContext, string>) AdminId = ("adminId", c => c.AdminId.ToString(CultureInfo.InvariantCulture));
+    private static readonly (string, Func<RouteContext, string>) RoleId = ("roleId", c => c.RoleId.ToString(CultureInfo.InvariantCulture));
+    private static readonly Field[] AdminFields =
+    [
+        Str("loginName", 256, "\"newadmin@test.example\"") with { Nullable = true, Bad = ["\"ab\"", "\"has space\"", "\"\""] },
+        Str("userName", 256, "\"New Admin\"") with { Nullable = true },
+        Str("email", 256, "\"new@test.example\"") with { Nullable = true },
+        Str("comments", 1000, "\"\"") with { Nullable = true },
+        Bool("disabled") with { Nullable = true },
+    ];
+    private static readonly Field[] RoleFields =
+    [
+        Int("rank", "7") with { Bad = ["-1", "1001"] },
+        Str("roleType", 64, "\"EDGE_CONNECTOR_ADMIN\"") with { Nullable = true },
+        Bool("isAuditor") with { Nullable = true },
+        Obj("featurePermissions", Enum("APIKEY_MANAGEMENT", "READ_ONLY", "READ_WRITE", "NONE") with { Bad = ["\"ALL\"", "\"\"", "\"read_only\""] }),
+    ];
     private static readonly (string, Func<RouteContext, string>) SpId = ("id", c => c.ServiceProviderId.ToString(CultureInfo.InvariantCulture));
 
     private static RouteEntry Legacy(string method, string pattern, BodySpec? body = null, Caller caller = Caller.Session) =>
@@ -104,6 +121,25 @@ public static class RouteTable
         Legacy("PUT", "/api/v1/ecAdminActivateStatus/activate", BodySpec.LegacyOptional()),
         Legacy("PUT", "/api/v1/ecAdminActivateStatus/forcedActivate", BodySpec.LegacyOptional()),
         Legacy("GET", "/api/v1/usage"),
+        Legacy("GET", "/api/v1/adminUsers") with
+        {
+            Query = [new("search"), new("page", v => v.Length == 0 || IsCanonicalOrEmpty(v, n => n is >= 1 and <= int.MaxValue)),
+                new("pageSize", v => v.Length == 0 || IsCanonicalOrEmpty(v, n => n is >= 1 and <= 1000))],
+        },
+        Legacy("GET", "/api/v1/adminUsers/{adminId}") with { Path = [AdminId] },
+        // A new admin needs a login name, a password and a role; each bad one is refused before anything is added.
+        Legacy("POST", "/api/v1/adminUsers", BodySpec.Legacy([.. AdminFields,
+            Str("role", 128, "\"Read Only Admin\"") with { Bad = ["\"No Such Role\"", "\"\""] },
+            Str("password", 128, "\"correct horse battery\"") with { Code = "INVALID_PASSWORD", Nullable = true, Bad = ["\"short\"", "\"\"", "\"xnewadmin@test.examplex\""] }])),
+        Legacy("PUT", "/api/v1/adminUsers/{adminId}", BodySpec.LegacyOptional(AdminFields)) with { Path = [AdminId] },
+        Legacy("DELETE", "/api/v1/adminUsers/{adminId}", BodySpec.LegacyOptional()) with { Path = [AdminId] },
+        Legacy("GET", "/api/v1/adminRoles"),
+        Legacy("GET", "/api/v1/adminRoles/{roleId}") with { Path = [RoleId] },
+        Legacy("POST", "/api/v1/adminRoles", BodySpec.Legacy([Str("name", 128, "\"Auditors\"") with { Bad = ["\"\"", "\"Super Admin\""] }, .. RoleFields])),
+        Legacy("PUT", "/api/v1/adminRoles/{roleId}", BodySpec.LegacyOptional([Str("name", 128, "\"Auditors 2\"") with { Nullable = true, Bad = ["\"\"", "\"read only admin\""] }, .. RoleFields])) with { Path = [RoleId] },
+        Legacy("DELETE", "/api/v1/adminRoles/{roleId}", BodySpec.LegacyOptional()) with { Path = [RoleId] },
+        Legacy("POST", "/api/v1/passwordChange", BodySpec.Legacy(Str("userName", 256, "\"nobody@test.example\""),
+            Str("oldPassword", 1024, "\"correct horse battery\""), Str("newPassword", 128, "\"another horse battery\"") with { Code = "INVALID_PASSWORD", Nullable = true, Bad = ["\"short\""] })),
         Legacy("POST", "/zscsb/submit", caller: Caller.Anonymous) with { Custom = SandboxCases.Generate },
 
         // ------------------------------------------------------------ provider (contract B)

@@ -30,11 +30,26 @@ namespace Keygate.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<string>("Comments")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
                     b.Property<long>("CreatedAtMs")
                         .HasColumnType("bigint");
 
                     b.Property<bool>("Disabled")
                         .HasColumnType("boolean");
+
+                    b.Property<string>("DisplayName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
 
                     b.Property<string>("Kind")
                         .IsRequired()
@@ -49,6 +64,9 @@ namespace Keygate.Data.Migrations.Postgres
                     b.Property<long?>("OrganizationId")
                         .HasColumnType("bigint");
 
+                    b.Property<long>("PasswordChangedAtMs")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("PasswordHash")
                         .IsRequired()
                         .HasColumnType("text");
@@ -56,10 +74,8 @@ namespace Keygate.Data.Migrations.Postgres
                     b.Property<bool>("PasswordMustChange")
                         .HasColumnType("boolean");
 
-                    b.Property<string>("Role")
-                        .IsRequired()
-                        .HasMaxLength(20)
-                        .HasColumnType("character varying(20)");
+                    b.Property<long?>("RoleId")
+                        .HasColumnType("bigint");
 
                     b.Property<long?>("ServiceProviderId")
                         .HasColumnType("bigint");
@@ -75,6 +91,8 @@ namespace Keygate.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.HasIndex("OrganizationId");
+
+                    b.HasIndex("RoleId");
 
                     b.HasIndex("ServiceProviderId");
 
@@ -453,6 +471,49 @@ namespace Keygate.Data.Migrations.Postgres
                     b.ToTable("ProviderTokens");
                 });
 
+            modelBuilder.Entity("Keygate.Data.Role", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("FeaturePermissions")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<bool>("IsAuditor")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("IsNonEditable")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Rank")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("RoleType")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OrganizationId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("Roles");
+                });
+
             modelBuilder.Entity("Keygate.Data.ServiceProvider", b =>
                 {
                     b.Property<long>("Id")
@@ -678,14 +739,21 @@ namespace Keygate.Data.Migrations.Postgres
             modelBuilder.Entity("Keygate.Data.Account", b =>
                 {
                     b.HasOne("Keygate.Data.Organization", null)
-                        .WithMany()
+                        .WithMany("Admins")
                         .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Cascade);
+
+                    b.HasOne("Keygate.Data.Role", "Role")
+                        .WithMany()
+                        .HasForeignKey("RoleId")
+                        .OnDelete(DeleteBehavior.Restrict);
 
                     b.HasOne("Keygate.Data.ServiceProvider", null)
                         .WithMany()
                         .HasForeignKey("ServiceProviderId")
                         .OnDelete(DeleteBehavior.Restrict);
+
+                    b.Navigation("Role");
                 });
 
             modelBuilder.Entity("Keygate.Data.ApiKey", b =>
@@ -759,6 +827,15 @@ namespace Keygate.Data.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Cascade);
                 });
 
+            modelBuilder.Entity("Keygate.Data.Role", b =>
+                {
+                    b.HasOne("Keygate.Data.Organization", null)
+                        .WithMany("Roles")
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Keygate.Data.WebhookDelivery", b =>
                 {
                     b.HasOne("Keygate.Data.WebhookEvent", null)
@@ -783,7 +860,11 @@ namespace Keygate.Data.Migrations.Postgres
 
             modelBuilder.Entity("Keygate.Data.Organization", b =>
                 {
+                    b.Navigation("Admins");
+
                     b.Navigation("Keys");
+
+                    b.Navigation("Roles");
                 });
 #pragma warning restore 612, 618
         }

@@ -22,11 +22,26 @@ namespace Keygate.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Comments")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("CreatedAtMs")
                         .HasColumnType("INTEGER");
 
                     b.Property<bool>("Disabled")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("DisplayName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Kind")
                         .IsRequired()
@@ -41,6 +56,9 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.Property<long?>("OrganizationId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("PasswordChangedAtMs")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("PasswordHash")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -48,10 +66,8 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.Property<bool>("PasswordMustChange")
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("Role")
-                        .IsRequired()
-                        .HasMaxLength(20)
-                        .HasColumnType("TEXT");
+                    b.Property<long?>("RoleId")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long?>("ServiceProviderId")
                         .HasColumnType("INTEGER");
@@ -67,6 +83,8 @@ namespace Keygate.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.HasIndex("OrganizationId");
+
+                    b.HasIndex("RoleId");
 
                     b.HasIndex("ServiceProviderId");
 
@@ -437,6 +455,47 @@ namespace Keygate.Data.Migrations.Sqlite
                     b.ToTable("ProviderTokens");
                 });
 
+            modelBuilder.Entity("Keygate.Data.Role", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FeaturePermissions")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("IsAuditor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("IsNonEditable")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Rank")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RoleType")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OrganizationId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("Roles");
+                });
+
             modelBuilder.Entity("Keygate.Data.ServiceProvider", b =>
                 {
                     b.Property<long>("Id")
@@ -650,14 +709,21 @@ namespace Keygate.Data.Migrations.Sqlite
             modelBuilder.Entity("Keygate.Data.Account", b =>
                 {
                     b.HasOne("Keygate.Data.Organization", null)
-                        .WithMany()
+                        .WithMany("Admins")
                         .HasForeignKey("OrganizationId")
                         .OnDelete(DeleteBehavior.Cascade);
+
+                    b.HasOne("Keygate.Data.Role", "Role")
+                        .WithMany()
+                        .HasForeignKey("RoleId")
+                        .OnDelete(DeleteBehavior.Restrict);
 
                     b.HasOne("Keygate.Data.ServiceProvider", null)
                         .WithMany()
                         .HasForeignKey("ServiceProviderId")
                         .OnDelete(DeleteBehavior.Restrict);
+
+                    b.Navigation("Role");
                 });
 
             modelBuilder.Entity("Keygate.Data.ApiKey", b =>
@@ -731,6 +797,15 @@ namespace Keygate.Data.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade);
                 });
 
+            modelBuilder.Entity("Keygate.Data.Role", b =>
+                {
+                    b.HasOne("Keygate.Data.Organization", null)
+                        .WithMany("Roles")
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Keygate.Data.WebhookDelivery", b =>
                 {
                     b.HasOne("Keygate.Data.WebhookEvent", null)
@@ -755,7 +830,11 @@ namespace Keygate.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Keygate.Data.Organization", b =>
                 {
+                    b.Navigation("Admins");
+
                     b.Navigation("Keys");
+
+                    b.Navigation("Roles");
                 });
 #pragma warning restore 612, 618
         }

@@ -16,7 +16,7 @@ public sealed class SessionsModel(OrgStateCache orgs, SessionStore sessions, Key
     public string? Error { get; private set; }
     [BindProperty(SupportsGet = true)] public string? Done { get; set; }
 
-    public bool CanChange => Me.Role == AdminRole.SUPER_ADMIN;
+    public bool CanChange => Me.Rights.CanChangeKeys;
 
     public async Task<IActionResult> OnGetAsync() => await LoadAsync() ? Page() : NotFound();
 
