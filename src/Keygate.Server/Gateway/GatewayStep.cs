@@ -30,7 +30,7 @@ public static class GatewayStep
     /// <summary>True when the call may go on; otherwise the refusal has been written (also as <see cref="RefusalHeader"/> when asked).</summary>
     public static async ValueTask<bool> PassAsync(HttpContext http, string method, IReadOnlyDictionary<string, string>? metadata, bool refusalInHeader = false)
     {
-        if (CrossSite.Refusal(http.Request) is { } crossSite) return await RefuseAsync(http, crossSite, refusalInHeader);
+        if (CrossSite.Refusal(http.Request, method) is { } crossSite) return await RefuseAsync(http, crossSite, refusalInHeader);
         var caller = http.RequestServices.GetRequiredService<LegacyCaller>();
         var refusal = await http.RequestServices.GetRequiredService<SessionGate>().CheckAsync(http, caller, WeightOf(method, metadata));
         caller.Rate.WriteTo(http.Response);
