@@ -8,7 +8,8 @@ namespace Keygate.Gateway;
 
 /// <summary>
 /// Forward-auth mode (contract A7): a provider's own proxy (nginx auth_request, Traefik ForwardAuth, Envoy ext_authz)
-/// asks before it forwards. The same checks as a forwarded call, on the original method and URI, counted the same;
+/// asks before it forwards. The same checks as a forwarded call, on the original method and URI, counted the same
+/// (the question carries the original's headers but not its body, so a write's Content-Type is judged by its header);
 /// the answer is 200 with the headers the proxy passes on, or the refusal (its body also in X-Keygate-Refusal, for nginx).
 /// </summary>
 public static class ForwardAuthApi
@@ -18,7 +19,8 @@ public static class ForwardAuthApi
     public static void MapForwardAuth(this IEndpointRouteBuilder app) =>
         app.MapGet("/gateway/v1/authorize", Authorize).WithTags("Gateway").WithName("ForwardAuthorize")
             .WithSummary("Forward-auth for nginx auth_request, Traefik or Envoy: checks the original request and answers the identity token headers")
-            .Produces(StatusCodes.Status200OK).OnLegacySession().RefusesLegacy(400, "INVALID_INPUT_ARGUMENT");
+            .Produces(StatusCodes.Status200OK).OnLegacySession().RefusesLegacy(400, "INVALID_INPUT_ARGUMENT")
+            .RefusesLegacy(415, "UNSUPPORTED_MEDIA_TYPE");
 
     private static async Task Authorize(HttpContext http, GatewayStep step, IdentityTokens tokens, GatewayCounts counts)
     {

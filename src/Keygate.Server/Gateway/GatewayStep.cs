@@ -31,7 +31,7 @@ public sealed class GatewayStep(SessionGate gate, IOptions<KeygateOptions> optio
     /// <summary>True when the call may go on; otherwise the refusal has been written (also as <see cref="RefusalHeader"/> when asked).</summary>
     public async ValueTask<bool> PassAsync(HttpContext http, string method, IReadOnlyDictionary<string, string>? metadata, bool refusalInHeader = false)
     {
-        if (CrossSite.Refusal(http.Request) is { } crossSite) return await RefuseAsync(http, crossSite, refusalInHeader);
+        if (CrossSite.Refusal(http.Request, method) is { } crossSite) return await RefuseAsync(http, crossSite, refusalInHeader);
         var caller = http.RequestServices.GetRequiredService<LegacyCaller>();
         var refusal = await gate.CheckAsync(http, caller, WeightOf(method, metadata));
         caller.Rate.WriteTo(http.Response);

@@ -16,7 +16,13 @@ public static class CrossSite
     /// The site check and then the content-type check: 403 for another origin, 415 for a write whose
     /// Content-Type is not application/json (even with an empty body), else null.
     /// </summary>
-    public static KeygateError? Refusal(HttpRequest r) => OriginRefusal(r) ?? ContentTypeRefusal(r);
+    public static KeygateError? Refusal(HttpRequest r) => Refusal(r, r.Method);
+
+    /// <summary>
+    /// The same for a request made with <paramref name="method"/>: forward-auth's question is a GET that carries the
+    /// original request's headers (Content-Type among them) and names the original method in a header.
+    /// </summary>
+    public static KeygateError? Refusal(HttpRequest r, string method) => OriginRefusal(r) ?? ContentTypeRefusal(r, method);
 
     /// <summary>
     /// 403 when the browser says the request comes from another site or a sibling subdomain (Sec-Fetch-Site), or
@@ -38,14 +44,16 @@ public static class CrossSite
     /// whatever the body: a browser's form always names one, an SDK without a body names none. A body needs JSON
     /// on every method.
     /// </summary>
-    public static KeygateError? ContentTypeRefusal(HttpRequest r)
+    public static KeygateError? ContentTypeRefusal(HttpRequest r) => ContentTypeRefusal(r, r.Method);
+
+    private static KeygateError? ContentTypeRefusal(HttpRequest r, string method)
     {
         var contentType = r.Headers.ContentType;
         if (contentType.Count == 0) return JsonBody.HasBody(r) ? KeygateError.UnsupportedMediaType : null;
         var isJson = contentType.Count == 1 && MediaTypeHeaderValue.TryParse(contentType.ToString(), out var media)
             && media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
         if (isJson) return null;
-        return IsWrite(r.Method) || JsonBody.HasBody(r) ? KeygateError.UnsupportedMediaType : null;
+        return IsWrite(method) || JsonBody.HasBody(r) ? KeygateError.UnsupportedMediaType : null;
     }
 
     private static bool IsWrite(string method) =>

@@ -60,7 +60,7 @@ public sealed partial class FaultTests
     private static string Describe(IReadOnlyDictionary<string, int> counts) =>
         string.Join(", ", counts.Where(c => c.Value != 0).OrderBy(c => c.Key).Select(c => $"{c.Value} {c.Key}"));
 
-    private static async Task<OrgLedger> LedgerAsync(NodeDatabase database, long orgId)
+    internal static async Task<OrgLedger> LedgerAsync(NodeDatabase database, long orgId)
     {
         await using var db = database.Open();
         return await OrgLedger.ReadAsync(db, orgId, database.Vault);
@@ -68,7 +68,7 @@ public sealed partial class FaultTests
 
     private static HttpClient NodeClient(NodeProcess node) => new() { BaseAddress = node.Address, Timeout = TimeSpan.FromSeconds(30) };
 
-    private static HttpClient Operator(NodeProcess node, NodeDatabase database)
+    internal static HttpClient Operator(NodeProcess node, NodeDatabase database)
     {
         var c = NodeClient(node);
         c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", database.OperatorToken);
@@ -82,7 +82,7 @@ public sealed partial class FaultTests
         return await c.LoginAsync(org.Username, org.Password, key, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
     }
 
-    private static async Task<HttpClient> NodeSessionAsync(NodeProcess node, TestOrg org, string key)
+    internal static async Task<HttpClient> NodeSessionAsync(NodeProcess node, TestOrg org, string key)
     {
         var r = await NodeLoginAsync(node, org, key);
         await r.AssertOk();

@@ -16,7 +16,7 @@ public sealed class GatewayStreamingTests
     private const long AllocationLimit = 5 * MiB;
 
     /// <summary>A body of the sample's pattern (byte i is i % 251), made as it is read.</summary>
-    private sealed class PatternStream(long length) : Stream
+    internal sealed class PatternStream(long length) : Stream
     {
         private long _position;
         public override int Read(Span<byte> buffer)
@@ -40,10 +40,23 @@ public sealed class GatewayStreamingTests
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
-    private static string PatternSha256(long length)
+    internal static string PatternSha256(long length)
     {
         using var s = new PatternStream(length);
         return Convert.ToHexStringLower(SHA256.HashData(s));
+    }
+
+    /// <summary>Downloads the sample's pattern through the gateway, reading it as it comes: its length and SHA-256.</summary>
+    internal static async Task<(long Bytes, string Sha256)> DownloadAsync(HttpClient c, long length)
+    {
+        using var response = await c.GetAsync($"/api/v1/_diag/download?bytes={length}", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[64 * 1024];
+        long total = 0;
+        await using (var body = await response.Content.ReadAsStreamAsync())
+            for (int n; (n = await body.ReadAsync(buffer)) > 0; total += n) hash.AppendData(buffer, 0, n);
+        return (total, Convert.ToHexStringLower(hash.GetHashAndReset()));
     }
 
     [Fact]
@@ -54,17 +67,11 @@ public sealed class GatewayStreamingTests
         Assert.Equal(HttpStatusCode.OK, (await c.GetAsync("/api/v1/_diag/download?bytes=1024")).StatusCode); // warm the path first
 
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
-        using var response = await c.GetAsync("/api/v1/_diag/download", HttpCompletionOption.ResponseHeadersRead);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[64 * 1024];
-        long total = 0;
-        await using (var body = await response.Content.ReadAsStreamAsync())
-            for (int n; (n = await body.ReadAsync(buffer)) > 0; total += n) hash.AppendData(buffer, 0, n);
+        var (total, sha256) = await DownloadAsync(c, 50 * MiB);
         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
 
         Assert.Equal(50 * MiB, total);
-        Assert.Equal(PatternSha256(50 * MiB), Convert.ToHexStringLower(hash.GetHashAndReset()));
+        Assert.Equal(PatternSha256(50 * MiB), sha256);
         Assert.True(allocated < AllocationLimit, $"{allocated / MiB} MiB allocated while 50 MiB went through");
     }
 

@@ -253,4 +253,41 @@ public sealed class GatewayTests
         Assert.Equal(HttpStatusCode.NoContent, (await c.DeleteAsync("/api/v1/auth")).StatusCode);
         await (await c.SendAsync(Ask("POST"))).AssertError(HttpStatusCode.Unauthorized, "SESSION_NOT_VALID");
     }
+
+    [Fact]
+    public async Task ForwardAuthRefusesAnOriginalWriteWhoseContentTypeIsNotJsonWith415AndTheRefusalHeader()
+    {
+        await using var g = await GatewayHost.StartAsync();
+        var c = await g.App.SessionAsync(await g.App.CreateOrgAsync());
+        // The question is a GET with no body that carries the original request's headers, as nginx's auth_request sends it.
+        HttpRequestMessage Ask(string method, string? contentType, string methodHeader = "X-Original-Method")
+        {
+            var ask = new HttpRequestMessage(HttpMethod.Get, "/gateway/v1/authorize");
+            ask.Headers.Add(methodHeader, method);
+            ask.Headers.Add("X-Original-URI", "/api/v1/provUrl");
+            if (contentType is not null)
+            {
+                ask.Content = new ByteArrayContent([]);
+                ask.Content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
+            }
+            return ask;
+        }
+
+        foreach (var (method, contentType, header) in new[]
+        {
+            ("POST", "text/plain", "X-Original-Method"), ("PUT", "application/x-www-form-urlencoded", "X-Original-Method"),
+            ("PATCH", "multipart/form-data; boundary=x", "X-Original-Method"), ("DELETE", "text/plain", "X-Forwarded-Method"),
+        })
+        {
+            var refused = await c.SendAsync(Ask(method, contentType, header));
+            var body = await refused.AssertError(HttpStatusCode.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE");
+            var relayed = System.Text.Json.JsonDocument.Parse(refused.Headers.GetValues("X-Keygate-Refusal").Single()).RootElement;
+            Assert.Equal(body.GetProperty("code").GetString(), relayed.GetProperty("code").GetString());
+        }
+
+        // JSON (parameters allowed), a write with no Content-Type (an SDK without a body), and a read of any type pass.
+        await (await c.SendAsync(Ask("POST", "application/json; charset=utf-8"))).AssertOk();
+        await (await c.SendAsync(Ask("DELETE", null))).AssertOk();
+        await (await c.SendAsync(Ask("GET", "text/plain"))).AssertOk();
+    }
 }

@@ -125,6 +125,16 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>
+    /// The process's peak resident set so far (VmHWM in /proc/&lt;pid&gt;/status, Linux only), in bytes: what the
+    /// operating system had to give it at its hungriest, which a buffered body raises and no GC can hide.
+    /// </summary>
+    public long PeakWorkingSet()
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024; // "VmHWM:  123456 kB"
+    }
+
     /// <summary>SIGKILL: no shutdown hook runs, exactly like a crashed machine.</summary>
     public void Kill()
     {
