@@ -1,4 +1,5 @@
 using Keygate.Identity;
+using Keygate.Kernel;
 using Yarp.ReverseProxy.Model;
 
 namespace Keygate.Gateway;
@@ -36,8 +37,7 @@ public static class GatewaySetup
             {
                 var route = http.GetReverseProxyFeature().Route.Config;
                 if (!await GatewayStep.PassAsync(http, http.Request.Method, route.Metadata) || !await GatewayStep.LimitBodyAsync(http)) return;
-                await next();
-                await GatewayForwarding.AnswerFailureAsync(http);
+                await GatewayForwarding.ForwardAsync(http, route.RouteId, next);
             });
             pipeline.UseLoadBalancing();
             pipeline.UsePassiveHealthChecks();
