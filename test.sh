@@ -9,7 +9,7 @@ results="$PWD/TestResults"
 rm -rf "$results"
 
 # Chromium for the browser tests, wrk for the benchmark's plumbing test (.ci/run adds the PostgreSQL pass's own).
-scripts/install-test-deps.sh chromium wrk || { echo "0 passed, 1 failed"; exit 1; }
+scripts/install-test-deps.sh chromium wrk prometheus || { echo "0 passed, 1 failed"; exit 1; }
 
 dotnet build Keygate.slnx -c Release 2>&1 | grep -E "error|Warn|Build succeeded" | sort -u
 build=${PIPESTATUS[0]}

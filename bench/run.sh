@@ -133,6 +133,14 @@ say "gateway: GET $gw_path on the upstream directly, behind a bare YARP proxy, b
 gateway_bench
 stop_server "$bare_pid"
 stop_server "$up_pid"
+say "hot path with and without telemetry (Keygate:Telemetry:Enabled=false: Keygate's meter only), $rounds x ${dur} s each"
+# A second Keygate on the same database (it loads the bench session from it), in turns with the first.
+start_keygate notel "$work/keygate.db" --Keygate:Telemetry:Enabled=false
+notel_url=$url notel_pid=$pid
+warm_up "$notel_url/api/v1/apiKeys" session.lua
+warm_up "$notel_url/api/v1/apiKeys" session.lua # a fresh process on a busy machine may answer nothing in the first
+alternate hot.tel "$kg_url/api/v1/apiKeys" hot.notel "$notel_url/api/v1/apiKeys" session.lua
+stop_server "$notel_pid"
 
 say "logins, $login_conns connections, then 1 connection"
 # At least 3 s: a login costs ~100 ms of CPU, and in 1 s on a busy machine (the plumbing test runs beside the
@@ -200,7 +208,7 @@ problems=()
 inconsistent=$(field inconsistent "$regen")
 [ "$inconsistent" = 0 ] || problems+=("$inconsistent stale reads after a regenerate")
 [ "$(field unknown "$regen")" = 0 ] && [ "$(field read_errors "$regen")" = 0 ] || problems+=("reads failed during regenerates: $regen")
-for k in hot.kg auth.kg hot.base auth.base gw.direct gw.bare gw.kg small large; do
+for k in hot.kg auth.kg hot.base auth.base gw.direct gw.bare gw.kg hot.tel hot.notel small large; do
     [ "${R[$k.non2xx]}" = 0 ] || problems+=("$k: ${R[$k.non2xx]} non-2xx answers")
 done
 [ $(( ${R[login.kg.ok]:-0} + ${R[login1.kg.ok]:-0} )) -gt 0 ] || problems+=("no login succeeded")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages named as arguments that are missing: apt-get directly as root, `sudo -n` when it
 # needs no password, otherwise one line saying what is missing and the command to run, and a failing exit.
-# Used by test.sh (chromium, wrk) and .ci/run (also postgresql-15, redis-server, nginx-light).
+# Used by test.sh (chromium, wrk, prometheus) and .ci/run (also postgresql-15, redis-server, nginx-light).
 set -uo pipefail
 
 present() { # $1 = package: is what the tests use from it there?

@@ -37,7 +37,7 @@ public class HotPathBenchmarks
     public void Setup()
     {
         _ciphertext = _vault.Encrypt(Key, 1, 1);
-        var services = new ServiceCollection().BuildServiceProvider();
+        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var scopes = services.GetRequiredService<IServiceScopeFactory>();
         var options = Options.Create(new KeygateOptions());
         _sessions = new SessionStore(scopes, TimeProvider.System, options, NullLogger<SessionStore>.Instance);
@@ -51,7 +51,8 @@ public class HotPathBenchmarks
         });
         _sessionId = SessionStore.NewId();
         _sessions.Add(new SessionEntry(SessionStore.Hash(_sessionId), 1, 1, "admin", 1, 1, now, now, "127.0.0.1"));
-        _gate = new SessionGate(_sessions, orgs, _usage, new Threshold(scopes), TimeProvider.System);
+        var metrics = new KeygateMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        _gate = new SessionGate(_sessions, orgs, _usage, new Threshold(scopes, metrics), metrics, TimeProvider.System);
         _http = new DefaultHttpContext();
         _http.Request.Method = "GET";
         _http.Request.Headers.Cookie = "JSESSIONID=" + _sessionId;

@@ -48,6 +48,8 @@ $(gateway_table)
 |---|---:|---|
 | hot path req/s, Keygate / baseline | $hot_ratio | ≥ 0.75 ($(verdict "$hot_ratio >= 0.75")) |
 | hot path p99, Keygate / baseline | $hot_p99 | ≤ 2 ($(verdict "$hot_p99 <= 2")) |
+| hot path req/s with telemetry / without (Keygate:Telemetry:Enabled=false), in turns: $(calc %.0f "${R[hot.tel.rps]}") / $(calc %.0f "${R[hot.notel.rps]}") | $(calc %.2f "${R[hot.tel.rps]} / ${R[hot.notel.rps]}") | — |
+| hot path ratio to the baseline with telemetry / without (the without-ratio scaled from the turns above) | $hot_ratio / $(calc %.2f "$hot_ratio * ${R[hot.notel.rps]} / ${R[hot.tel.rps]}") | drop ≤ 0.03 ($(verdict "$hot_ratio * ${R[hot.notel.rps]} / ${R[hot.tel.rps]} - $hot_ratio <= 0.03")) |
 | logins answered 200 / 503 busy / other ($login_conns connections, ${login_dur} s) | ${R[login.kg.ok]} / ${R[login.kg.busy]} / ${R[login.kg.other]} | — |
 | successful logins per second | $login_ok_rps | bounded by PBKDF2 |
 | server CPU per login, $login_conns connections (utime+stime / $logins logins, queued ones included) | $cpu_per_login ms | — |

@@ -41,7 +41,7 @@ builder.Services.AddSingleton<Passwords>();
 builder.Services.AddSingleton<LoginThrottle>();
 builder.Services.AddSingleton<Threshold>();
 builder.Services.AddSingleton<SessionGate>();
-builder.Services.AddSingleton<KeygateMetrics>();
+builder.Services.AddKeygateTelemetry(builder.Configuration, keygate);
 builder.Services.AddScoped<KeyLifecycle>();
 builder.Services.AddScoped<AdminDirectory>();
 builder.Services.AddScoped<SessionEnding>();

@@ -53,6 +53,9 @@ public sealed class RedisLink : IAsyncDisposable
 
     public IDatabase Db => _mux.GetDatabase();
 
+    /// <summary>For the Redis trace instrumentation only.</summary>
+    public IConnectionMultiplexer Connection => _mux;
+
     public bool IsUp => _mux.IsConnected;
 
     public RedisKey Key(string suffix) => Prefix + suffix;

@@ -113,7 +113,7 @@ public sealed class SharedVersions : BackgroundService
             {
                 var key = VersionKey(epoch, orgId);
                 // A round trip of its own; most calls check their version inside the counter's script instead.
-                _metrics.Count("cluster_version_reads_total");
+                _metrics.ClusterVersionReads.Add(1);
                 var cached = await _redis.Db.StringGetAsync(key);
                 if (cached.HasValue) return (long)cached;
                 // Not in this epoch yet: the database's version goes in, unless a writer's newer one got there first.
@@ -128,7 +128,7 @@ public sealed class SharedVersions : BackgroundService
                 Distrust();
             }
         }
-        _metrics.Count("cluster_version_database_reads_total");
+        _metrics.ClusterVersionDatabaseReads.Add(1);
         return await DatabaseVersionAsync(orgId, ct);
     }
 
@@ -147,7 +147,7 @@ public sealed class SharedVersions : BackgroundService
         catch (Exception e) when (RedisLink.IsFailure(e)) { }
 
         Distrust();
-        _metrics.Count("cluster_publish_fallbacks_total");
+        _metrics.ClusterPublishFallbacks.Add(1);
         _log.LogWarning("Redis did not take a change of org {OrgId}; moving all nodes to the database", orgId);
         await using (var scope = _scopes.CreateAsyncScope())
         {

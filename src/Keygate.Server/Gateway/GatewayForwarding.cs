@@ -45,6 +45,34 @@ public static class GatewayForwarding
         });
     }
 
+    /// <summary>
+    /// The forward itself, in a span (when traces are recorded) and counted by outcome with its duration. The
+    /// forwarder sends the current trace context to the upstream as W3C traceparent.
+    /// </summary>
+    public static async Task ForwardAsync(HttpContext http, string routeId, Func<Task> next)
+    {
+        using var span = KeygateTrace.Source.StartActivity("keygate.gateway.forward", System.Diagnostics.ActivityKind.Internal);
+        span?.SetTag("keygate.route", routeId);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await next();
+        var outcome = KeygateMetrics.Tag("outcome", OutcomeOf(http));
+        var metrics = http.RequestServices.GetRequiredService<KeygateMetrics>();
+        metrics.GatewayForwards.Add(1, outcome);
+        metrics.UpstreamDuration.Record(KeygateMetrics.SecondsSince(started), outcome);
+        span?.SetTag("keygate.outcome", outcome.Value);
+        await AnswerFailureAsync(http);
+    }
+
+    /// <summary>The outcome label of a forward: a bounded set (docs/operations.md).</summary>
+    private static string OutcomeOf(HttpContext http) => http.Features.Get<IForwarderErrorFeature>()?.Error switch
+    {
+        null => http.Response.StatusCode >= 500 ? "upstream_error" : "ok",
+        ForwarderError.RequestTimedOut => "timeout",
+        ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled
+            or ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyClient => "aborted",
+        _ => "unavailable",
+    };
+
     /// <summary>After the forwarder: a failure it left without a body gets the contract's answer.</summary>
     public static async Task AnswerFailureAsync(HttpContext http)
     {

@@ -1,6 +1,7 @@
 using Keygate.Identity;
 using Keygate.Metering;
 using Keygate.Sessions;
+using Keygate.Kernel;
 using Yarp.ReverseProxy.Model;
 
 namespace Keygate.Gateway;
@@ -43,8 +44,7 @@ public static class GatewaySetup
                 if (!await step.PassAsync(http, http.Request.Method, route.Metadata) || !await step.LimitBodyAsync(http)) return;
                 var org = http.RequestServices.GetRequiredService<LegacyCaller>().Org;
                 counts.CountForwarded(org.OrgId, org.Limits);
-                await next();
-                await GatewayForwarding.AnswerFailureAsync(http);
+                await GatewayForwarding.ForwardAsync(http, route.RouteId, next);
                 // Keygate's own 502/504 (unreachable, silent) and the same statuses relayed from a proxy upstream.
                 if (http.Response.StatusCode is StatusCodes.Status502BadGateway or StatusCodes.Status504GatewayTimeout)
                     counts.CountUpstreamError(org.OrgId, org.Limits);

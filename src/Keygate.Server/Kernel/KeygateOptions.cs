@@ -27,6 +27,7 @@ public sealed class KeygateOptions
     /// <summary>Largest JSON body accepted by the APIs; larger ones get 413.</summary>
     public int MaxJsonBodyBytes { get; set; } = 64 * 1024;
     public MetricsOptions Metrics { get; set; } = new();
+    public TelemetryOptions Telemetry { get; set; } = new();
     public SandboxOptions Sandbox { get; set; } = new();
     public WebhookOptions Webhooks { get; set; } = new();
     public RedisOptions Redis { get; set; } = new();
@@ -94,6 +95,15 @@ public sealed class MetricsOptions
 {
     /// <summary>Unset: /metrics answers loopback callers only. Set: it answers only "Authorization: Bearer &lt;token&gt;".</summary>
     public string? Token { get; set; }
+}
+
+public sealed class TelemetryOptions
+{
+    /// <summary>
+    /// False leaves out everything but Keygate's own meter (which /metrics needs): no framework, runtime, database or
+    /// Redis instrumentation and no traces. The bench uses it to measure what telemetry costs the hot path.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
 }
 
 public sealed class SandboxOptions

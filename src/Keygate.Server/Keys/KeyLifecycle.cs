@@ -293,6 +293,10 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
     private async Task<Result<OrgSnapshot>> MutateAsync(Actor actor, long orgId, string action, long? keyId,
         Func<Organization, Change, KeygateError?> apply)
     {
+        using var span = KeygateTrace.Source.StartActivity("keygate.change");
+        span?.SetTag("keygate.action", action);
+        span?.SetTag("keygate.org_id", orgId);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         using var turn = await cache.ChangeTurnAsync(orgId);
         for (var attempt = 1; ; attempt++)
         {
@@ -314,6 +318,8 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
             db.AuditEvents.Add(audit);
             try
             {
+                using var commitSpan = KeygateTrace.Source.StartActivity("keygate.change.commit");
+                commitSpan?.SetTag("keygate.attempt", attempt);
                 await using var tx = await db.Database.BeginTransactionAsync();
                 // Keys are encrypted under their own id, which a new key only has after the first save.
                 foreach (var (key, value) in change.NewValues.Where(n => n.Key.Id != 0))
@@ -350,8 +356,11 @@ public sealed class KeyLifecycle(AppDbContext db, KeyVault vault, OrgStateCache 
 
             foreach (var step in change.AfterCommit) await step();
             var snapshot = OrgSnapshot.From(org, vault);
-            await cache.PublishEverywhereAsync(snapshot);
-            metrics.Count("changes_total", "action", action);
+            using (KeygateTrace.Source.StartActivity("keygate.change.publish"))
+                await cache.PublishEverywhereAsync(snapshot);
+            var tag = KeygateMetrics.Tag("action", action);
+            metrics.Changes.Add(1, tag);
+            metrics.ChangeDuration.Record(KeygateMetrics.SecondsSince(started), tag);
             return snapshot;
         }
     }

@@ -11,7 +11,7 @@ namespace Keygate.Keys;
 /// window per org), so each runs in a scope of its own: its save is its own transaction, and the hot path that
 /// calls it holds no scoped service.
 /// </summary>
-public sealed class Threshold(IServiceScopeFactory scopes)
+public sealed class Threshold(IServiceScopeFactory scopes, KeygateMetrics metrics)
 {
     /// <summary>
     /// Call N+1 of the window: refused, and the org's Cloud Service key is disabled by Keygate itself
@@ -23,6 +23,7 @@ public sealed class Threshold(IServiceScopeFactory scopes)
         await scope.ServiceProvider.GetRequiredService<KeyLifecycle>().DisableAsync(Actor.System, org.OrgId, key.Id,
             DisabledReason.THRESHOLD_EXCEEDED,
             $"{d.Calls - 1} calls in the {org.Limits.ThresholdWindowSeconds} s window reached the threshold of {org.Limits.CallThreshold}");
+        metrics.ThresholdDisables.Add(1);
         return KeygateError.KeyDisabled;
     }
 
@@ -39,5 +40,6 @@ public sealed class Threshold(IServiceScopeFactory scopes)
             calls = d.Calls, threshold = l.CallThreshold, warnAtPercent = l.WarnAtPercent, windowSeconds = l.ThresholdWindowSeconds,
         }, nowMs);
         await db.SaveChangesAsync();
+        metrics.Warnings.Add(1);
     }
 }

@@ -44,8 +44,13 @@ public static class LegacyAuthApi
         HttpContext http, AppDbContext db, Passwords passwords, LoginThrottle throttle, OrgStateCache orgs,
         SessionStore sessions, AuditWriter auditWriter, KeygateMetrics metrics, TimeProvider clock)
     {
+        using var span = KeygateTrace.Source.StartActivity("keygate.login");
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var outcome = await LoginCoreAsync(http, db, passwords, throttle, orgs, sessions, auditWriter, clock);
-        metrics.Count("legacy_logins_total", "outcome", outcome.Result is JsonHttpResult<LegacyError> e ? e.Value!.Code : "SUCCESS");
+        var tag = KeygateMetrics.Tag("outcome", outcome.Result is JsonHttpResult<LegacyError> e ? e.Value!.Code : "SUCCESS");
+        metrics.Logins.Add(1, tag);
+        metrics.LoginDuration.Record(KeygateMetrics.SecondsSince(started), tag);
+        span?.SetTag("keygate.outcome", tag.Value);
         return outcome;
     }
 

@@ -144,6 +144,9 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
     private long _databaseDecisions;
 
     /// <summary>Whether this node counts in Redis now (false while it falls back to the database).</summary>
+    /// <summary>True while this node counts in the database because Redis failed (the keygate_meter_redis_fallback_active gauge).</summary>
+    public bool FallbackActive => Volatile.Read(ref _fallback) == 1;
+
     public bool UsesRedis => Volatile.Read(ref _fallback) == 0 && link.IsUp;
 
     /// <summary>How many decisions this node has taken in the database since it started.</summary>
@@ -416,7 +419,7 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
     private void FallBack(Exception? e)
     {
         if (Interlocked.Exchange(ref _fallback, 1) == 1) return;
-        metrics.Count("meter_redis_fallbacks_total");
+        metrics.MeterRedisFallbacks.Add(1);
         log.LogWarning(e, "Redis is unreachable; counting in the database until it is back");
         // The counts this node made in Redis go to the database before other nodes decide without them.
         _ = history.TryAsync(FlushAsync);

@@ -57,12 +57,12 @@ public static class SandboxApi
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
         var log = logs.CreateLogger("Keygate.Sandbox");
         var result = await SubmitCoreAsync(http, db, vault, orgs, usage, clients, options.Value.Sandbox, clock, log);
-        metrics.Count("sandbox_submissions_total", "outcome", result.Result switch
+        metrics.SandboxSubmissions.Add(1, KeygateMetrics.Tag("outcome", result.Result switch
         {
             UpstreamRelay => "FORWARDED",
             JsonHttpResult<LegacyError> e => e.Value!.Code,
             _ => "UNKNOWN",
-        });
+        }));
         return result;
     }
 

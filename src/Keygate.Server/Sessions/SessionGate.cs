@@ -27,7 +27,7 @@ public sealed class LegacyCaller
 /// only memory (the session store and the org snapshot), so it costs no database round trip, and it sees a
 /// change as soon as the lifecycle has published it.
 /// </summary>
-public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsageCounter usage, Threshold threshold, TimeProvider clock)
+public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsageCounter usage, Threshold threshold, KeygateMetrics metrics, TimeProvider clock)
 {
 
     public static string? SessionId(HttpRequest r)
@@ -40,8 +40,34 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
     public ValueTask<KeygateError?> CheckAsync(HttpContext http, LegacyCaller caller) =>
         CheckAsync(http, caller, MeterDecision.WeightOf(http.Request.Method));
 
-    /// <summary>The check of a call that weighs <paramref name="weight"/> (a gateway route may name its own, contract A7).</summary>
-    public async ValueTask<KeygateError?> CheckAsync(HttpContext http, LegacyCaller caller, MethodWeight weight)
+    /// <summary>
+    /// The check of a call that weighs <paramref name="weight"/> (a gateway route may name its own, contract A7). A
+    /// refusal is counted and gets a span; an accepted call pays for neither (and a check that completes at once
+    /// allocates nothing).
+    /// </summary>
+    public ValueTask<KeygateError?> CheckAsync(HttpContext http, LegacyCaller caller, MethodWeight weight)
+    {
+        var check = CheckCoreAsync(http, caller, weight);
+        if (!check.IsCompletedSuccessfully) return RecordedAsync(check);
+        if (check.Result is { } refusal) Refused(refusal);
+        return check;
+    }
+
+    private async ValueTask<KeygateError?> RecordedAsync(ValueTask<KeygateError?> check)
+    {
+        var refusal = await check;
+        if (refusal is not null) Refused(refusal);
+        return refusal;
+    }
+
+    private void Refused(KeygateError refusal)
+    {
+        metrics.Refusals.Add(1, KeygateMetrics.Tag("code", refusal.Code));
+        using var span = KeygateTrace.Source.StartActivity("keygate.session_gate.refusal");
+        span?.SetTag("keygate.code", refusal.Code);
+    }
+
+    private async ValueTask<KeygateError?> CheckCoreAsync(HttpContext http, LegacyCaller caller, MethodWeight weight)
     {
         var id = SessionId(http.Request);
         var session = id is null ? null : await sessions.FindAsync(id, http.RequestAborted);

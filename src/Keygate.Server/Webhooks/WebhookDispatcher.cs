@@ -5,6 +5,7 @@ using Keygate.Secrets;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 
@@ -16,7 +17,7 @@ namespace Keygate.Webhooks;
 /// (at least once: receivers dedupe on the event id).
 /// </summary>
 public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IHttpClientFactory clients, IOptions<KeygateOptions> options,
-    TimeProvider clock, ILogger<WebhookDispatcher> log) : BackgroundService
+    KeygateMetrics metrics, TimeProvider clock, ILogger<WebhookDispatcher> log) : BackgroundService
 {
     public const int MaxAttempts = 12;
     private const int Batch = 50;
@@ -179,7 +180,25 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IHttpClientFa
         return secrets;
     }
 
+    /// <summary>
+    /// One attempt, in its own trace (the delivery runs apart from the request that caused it): a recorded span when
+    /// traces are exported, else a bare activity, so the receiver always gets a W3C traceparent to log.
+    /// </summary>
     private async Task<Outcome> SendAsync(Due d, Dictionary<long, string> secrets, CancellationToken ct)
+    {
+        using var span = KeygateTrace.Source.StartActivity("keygate.webhook.deliver", ActivityKind.Producer)
+            ?? new Activity("keygate.webhook.deliver").Start();
+        span.SetTag("keygate.event_type", d.Type);
+        span.SetTag("keygate.attempt", d.Attempts + 1);
+        var outcome = await AttemptAsync(d, secrets, ct);
+        span.SetTag("http.response.status_code", outcome.Status);
+        if (outcome.Error is not null) span.SetStatus(ActivityStatusCode.Error);
+        metrics.WebhookDeliveries.Add(1, KeygateMetrics.Tag("outcome",
+            outcome.Error is null ? "delivered" : d.Attempts + 1 >= MaxAttempts ? "gave_up" : "failed"));
+        return outcome;
+    }
+
+    private async Task<Outcome> AttemptAsync(Due d, Dictionary<long, string> secrets, CancellationToken ct)
     {
         var secret = d.EndpointId is { } id ? secrets.GetValueOrDefault(id) : options.Value.Webhooks.OperatorSecret;
         if (string.IsNullOrEmpty(secret)) return new(null, "no signing secret");
