@@ -1,6 +1,8 @@
 using Keygate.Audit;
 using Keygate.Data;
 using Keygate.Kernel;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Html;
 using Microsoft.AspNetCore.Http.Extensions;
 
 namespace Keygate.Portal;
@@ -33,6 +35,10 @@ public sealed record AuditListing(AuditPage Page, string Path, AuditFilter Filte
         var (page, error) = await AuditSearch.ReadNewestAsync(db, orgId, filter, before, limit);
         return (new AuditListing(page ?? new AuditPage([], null), path, filter, string.IsNullOrEmpty(before) || error is not null, limit), error);
     }
+
+    /// <summary>An event's detail ("key=value key=value"), which may wrap between a key and its value but never inside either.</summary>
+    public static IHtmlContent Detail(string detail) =>
+        new HtmlString(string.Join("=<wbr>", detail.Split('=').Select(part => HtmlEncoder.Default.Encode(part))));
 
     public static string Day(long seconds) => DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime.ToString("yyyy-MM-dd");
     public static string TimeOfDay(long seconds) => DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime.ToString("HH:mm:ss 'UTC'");
