@@ -8,8 +8,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 results="$PWD/TestResults"
 rm -rf "$results"
 
-# Chromium for the browser tests, wrk for the benchmark's plumbing test (.ci/run adds the PostgreSQL pass's own).
-scripts/install-test-deps.sh chromium wrk prometheus || { echo "0 passed, 1 failed"; exit 1; }
+# Chromium and axe-core (through npm) for the browser tests, Prometheus for the metrics tests, wrk for the benchmark's plumbing test (.ci/run adds
+# the PostgreSQL pass's own).
+scripts/install-test-deps.sh chromium wrk prometheus npm || { echo "0 passed, 1 failed"; exit 1; }
 
 dotnet build Keygate.slnx -c Release 2>&1 | grep -E "error|Warn|Build succeeded" | sort -u
 build=${PIPESTATUS[0]}

@@ -57,8 +57,12 @@ public sealed class BrowserHost : IAsyncLifetime
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Log out" })).ToBeVisibleAsync();
     }
 
-    public static Task ScreenshotAsync(IPage page, string name) =>
-        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+    /// <summary>Checks the page with axe (WCAG 2.1 A/AA), so every state with a screenshot is checked, then saves the screenshot.</summary>
+    public static async Task ScreenshotAsync(IPage page, string name)
+    {
+        await Axe.AssertCleanAsync(page, name);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+    }
 
     public async ValueTask DisposeAsync()
     {

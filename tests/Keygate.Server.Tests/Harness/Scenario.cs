@@ -52,14 +52,14 @@ public static partial class Scenario
     /// <paramref name="defaultLimits"/> asks for the contract's defaults.
     /// </remarks>
     public static Task<TestOrg> CreateOrgAsync(this KeygateApp app, bool subscribe = true, long? expiresAt = null,
-        HttpClient? provider = null, long? serviceProviderId = null, bool defaultLimits = false) =>
-        CreateOrgAsync(provider ?? app.Provider(), app.Provider(), subscribe, expiresAt, serviceProviderId, defaultLimits);
+        HttpClient? provider = null, long? serviceProviderId = null, bool defaultLimits = false, string? username = null) =>
+        CreateOrgAsync(provider ?? app.Provider(), app.Provider(), subscribe, expiresAt, serviceProviderId, defaultLimits, username);
 
     /// <summary>The same on any server (a node process, say); the limits are raised with <paramref name="operatorClient"/>.</summary>
     public static async Task<TestOrg> CreateOrgAsync(HttpClient provider, HttpClient operatorClient, bool subscribe = true,
-        long? expiresAt = null, long? serviceProviderId = null, bool defaultLimits = false)
+        long? expiresAt = null, long? serviceProviderId = null, bool defaultLimits = false, string? username = null)
     {
-        var username = Unique("admin");
+        username ??= Unique("admin");
         var created = await (await provider.PostAsync("/provider/v1/organizations", Json(new
         {
             name = "Org " + Guid.NewGuid().ToString("N")[..8],

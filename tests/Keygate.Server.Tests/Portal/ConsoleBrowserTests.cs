@@ -32,9 +32,13 @@ public sealed class ConsoleBrowserTests(BrowserHost host) : IClassFixture<Browse
         await Expect(console).ToHaveURLAsync(new Uri(host.BaseUri, "/console").ToString());
         await OpenOrganizationAsync(console, name);
         await Expect(KeyBlock(console).Locator(".status")).ToContainTextAsync("Enabled");
-        await KeyBlock(console).GetByLabel("Reason").SelectOptionAsync("TERMS_VIOLATION");
-        await KeyBlock(console).GetByLabel("Note").FillAsync("Scraping other tenants");
-        await console.GetByRole(AriaRole.Button, new() { Name = "Disable Cloud Service API Key" }).ClickAsync();
+        await console.GetByRole(AriaRole.Link, new() { Name = "Disable Cloud Service API Key" }).ClickAsync();
+        var dialog = console.GetByRole(AriaRole.Dialog);
+        await Expect(dialog.GetByRole(AriaRole.Link, new() { Name = "Cancel" })).ToBeFocusedAsync();
+        await dialog.GetByLabel("Reason").SelectOptionAsync("TERMS_VIOLATION");
+        await dialog.GetByLabel("Note").FillAsync("Scraping other tenants");
+        await BrowserHost.ScreenshotAsync(console, "console-organization-disable");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Disable key" }).ClickAsync();
         await Expect(console.Locator(".notice")).ToContainTextAsync("The key was disabled");
         await Expect(KeyBlock(console).Locator(".status")).ToContainTextAsync("Disabled (TERMS_VIOLATION) by the operator");
         await Expect(KeyBlock(console)).ToContainTextAsync("by Cloud Operator");
@@ -90,7 +94,8 @@ public sealed class ConsoleBrowserTests(BrowserHost host) : IClassFixture<Browse
 
         // Their own org: a disable is made in the service provider's name.
         await page.GotoAsync($"/console/organizations/{myOrg.Id}");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Disable Cloud Service API Key" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Disable Cloud Service API Key" }).ClickAsync();
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Disable key" }).ClickAsync();
         await Expect(KeyBlock(page).Locator(".status")).ToContainTextAsync("Disabled (TERMS_VIOLATION) by the service provider");
         await Expect(KeyBlock(page)).ToContainTextAsync($"by {mine.Name}");
         await page.Context.CloseAsync();
@@ -115,11 +120,21 @@ public sealed class ConsoleBrowserTests(BrowserHost host) : IClassFixture<Browse
         await page.GetByRole(AriaRole.Button, new() { Name = "Renew for one year" }).ClickAsync();
         await Expect(page.Locator("[data-subscription]")).ToHaveTextAsync("Active until 2031-01-01 00:00:00 UTC");
 
-        // An expiry in the past: the org admin's page turns read-only at once.
+        // An expiry in the past refuses the key: it is confirmed first, and Cancel changes nothing.
         await page.GetByLabel("Expires at (UTC)").FillAsync("2026-01-01T00:00");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save subscription" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Let the subscription expire now?" });
+        await Expect(dialog).ToContainTextAsync("SUBSCRIPTION_EXPIRED");
+        await dialog.GetByRole(AriaRole.Link, new() { Name = "Cancel" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Save subscription" })).ToBeFocusedAsync();
+        await Expect(page.Locator("[data-subscription]")).ToHaveTextAsync("Active until 2031-01-01 00:00:00 UTC");
+        // Confirmed, the org admin's page turns read-only at once.
+        await page.GetByLabel("Expires at (UTC)").FillAsync("2026-01-01T00:00");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save subscription" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save and refuse the keys" }).ClickAsync();
         await Expect(page.Locator("[data-subscription]")).ToHaveTextAsync("Expired 2026-01-01 00:00:00 UTC");
         await Expect(KeyBlock(page).Locator(".status")).ToContainTextAsync("Subscription expired");
+        // Turning off a subscription whose keys are already refused needs no confirmation.
         await page.GetByLabel("API subscription enabled").UncheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Save subscription" }).ClickAsync();
         await Expect(page.Locator("[data-subscription]")).ToHaveTextAsync("None");
@@ -135,9 +150,10 @@ public sealed class ConsoleBrowserTests(BrowserHost host) : IClassFixture<Browse
         Assert.Equal(5000, limits.GetProperty("calls").GetInt64());
         Assert.Equal(90, limits.GetProperty("warnAtPercent").GetInt32());
 
-        await page.GetByRole(AriaRole.Link, new() { Name = "Audit log" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Open the audit log" }).ClickAsync();
         await Expect(page.Locator("tr[data-audit-action='limits.update']")).ToHaveCountAsync(2); // the test setup's and this one
-        await Expect(page.Locator("tr[data-audit-action='subscription.update']").Last).ToContainTextAsync("enabled=False");
+        // Newest first.
+        await Expect(page.Locator("tr[data-audit-action='subscription.update']").First).ToContainTextAsync("enabled=False");
         await page.Context.CloseAsync();
     }
 }

@@ -202,12 +202,14 @@ public sealed class PortalBrowserTests(BrowserHost host) : IClassFixture<Browser
         Assert.Equal(edited, await ShownKeyAsync(page));
         await LegacyLoginFailsAsync(org, before);
 
-        // Escape cancels a confirmation opened as a modal dialog.
+        // Escape cancels a confirmation opened as a modal dialog, which opened on Cancel.
         await Action(page, "Delete").FocusAsync();
         await page.Keyboard.PressAsync("Enter");
-        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Delete key" })).ToBeFocusedAsync();
+        await Expect(page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Link, new() { Name = "Cancel" })).ToBeFocusedAsync();
+        await BrowserHost.ScreenshotAsync(page, "key-page-delete-375px");
         await page.Keyboard.PressAsync("Escape");
         await Expect(page.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
+        await Expect(Action(page, "Delete")).ToBeFocusedAsync();
         Assert.Equal(edited, await ShownKeyAsync(page));
 
         foreach (var path in new[] { "/admin/usage", "/admin/sessions", "/admin/audit" })
@@ -215,11 +217,12 @@ public sealed class PortalBrowserTests(BrowserHost host) : IClassFixture<Browser
             await page.GotoAsync(path);
             await Expect(page.Locator("h1")).ToBeVisibleAsync();
             await AssertFitsAsync(page);
+            await BrowserHost.ScreenshotAsync(page, path.Replace("/admin/", "") + "-375px");
         }
         await page.Context.CloseAsync();
     }
 
-    private static async Task AssertFitsAsync(IPage page) =>
+    internal static async Task AssertFitsAsync(IPage page) =>
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"),
             $"{page.Url} scrolls sideways at {page.ViewportSize?.Width} px");
 
@@ -284,7 +287,7 @@ public sealed class PortalBrowserTests(BrowserHost host) : IClassFixture<Browser
         Assert.True((await App.OrgViewAsync(org.Id)).GetProperty("endSessionsOnKeyChange").GetBoolean());
 
         await page.GetByRole(AriaRole.Button, new() { Name = "End all sessions" }).ClickAsync();
-        await Expect(page.Locator(".notice")).ToContainTextAsync("Ended 1 session(s)");
+        await Expect(page.Locator(".notice")).ToContainTextAsync("Ended 1 session.");
         await Expect(page.Locator("tr[data-session]")).ToHaveCountAsync(0);
         await (await session.GetAsync("/api/v1/auth")).AssertError(HttpStatusCode.Unauthorized, "SESSION_NOT_VALID");
 

@@ -139,7 +139,7 @@ public sealed class PortalTests(KeygateApp app) : IClassFixture<KeygateApp>
 }
 
 /// <summary>The portal and console over HTTP: what a browser test cannot see (headers, forged posts, idle time, throttling).</summary>
-public sealed class PortalSecurityTests(KeygateApp app) : IClassFixture<KeygateApp>
+public sealed partial class PortalSecurityTests(KeygateApp app) : IClassFixture<KeygateApp>
 {
     private const string Sessions = "/admin/sessions";
 
@@ -352,12 +352,65 @@ public sealed class PortalSecurityTests(KeygateApp app) : IClassFixture<KeygateA
         var first = await c.GetStringAsync("/admin/audit?limit=2");
         Assert.Equal(2, Regex.Matches(first, "data-audit-action=").Count);
         var next = WebUtility.HtmlDecode(Regex.Match(first, "href=\"([^\"]+)\" rel=\"next\"").Groups[1].Value);
-        Assert.StartsWith("/admin/audit?after=", next);
+        Assert.StartsWith("/admin/audit?before=", next);
         var second = await c.GetStringAsync(next);
         Assert.Contains("First page", second);
         Assert.NotEqual(Regex.Match(first, "<tbody>[\\s\\S]*</tbody>").Value, Regex.Match(second, "<tbody>[\\s\\S]*</tbody>").Value);
         var bad = await c.GetAsync("/admin/audit?limit=1000");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("limit must be 1 to 100.", await bad.Content.ReadAsStringAsync());
+    }
+
+    [GeneratedRegex("<tr data-audit-action=\"([^\"]*)\" data-audit-id=\"(\\d+)\" data-audit-outcome=\"([^\"]*)\">([\\s\\S]*?)</tr>")]
+    private static partial Regex AuditRow();
+
+    private static async Task<(string Action, long Id, string Outcome, string Html)[]> AuditRowsAsync(HttpClient c, string query)
+    {
+        var html = await c.GetStringAsync("/admin/audit" + query);
+        return AuditRow().Matches(html).Select(m => (m.Groups[1].Value, long.Parse(m.Groups[2].Value), m.Groups[3].Value, m.Groups[4].Value)).ToArray();
+    }
+
+    [Fact]
+    public async Task AuditLogListsNewestFirstAndFiltersByActionOutcomeWhoAndDay()
+    {
+        var org = await app.CreateOrgAsync();
+        Assert.False((await app.LoginAsync(org.Username, "not the password", await app.KeyValueAsync(org))).IsSuccessStatusCode);
+        using var c = await app.PortalLoginAsync(org.Username, org.Password);
+        Assert.Equal(HttpStatusCode.Redirect, (await c.PostFormAsync(PortalSession.KeyPage, PortalSession.KeyPage + "?handler=Regenerate",
+            new() { ["keyId"] = org.KeyId.ToString() })).StatusCode);
+
+        var all = await AuditRowsAsync(c, "");
+        Assert.True(all.Length >= 4, $"{all.Length} events");
+        Assert.Equal(all.Select(r => r.Id).OrderDescending(), all.Select(r => r.Id));
+        Assert.Equal("key.regenerate", all[0].Action);
+
+        var keys = await AuditRowsAsync(c, "?action=key.");
+        Assert.NotEmpty(keys);
+        Assert.All(keys, r => Assert.StartsWith("key.", r.Action));
+        var refused = await AuditRowsAsync(c, "?outcome=REFUSED");
+        Assert.NotEmpty(refused);
+        Assert.All(refused, r => Assert.NotEqual("SUCCESS", r.Outcome));
+        var succeeded = await AuditRowsAsync(c, "?outcome=SUCCESS");
+        Assert.Equal(all.Length, refused.Length + succeeded.Length);
+        Assert.All(succeeded, r => Assert.Equal("SUCCESS", r.Outcome));
+        var mine = await AuditRowsAsync(c, "?who=" + Uri.EscapeDataString(org.Username.ToUpperInvariant()));
+        Assert.NotEmpty(mine);
+        Assert.True(mine.Length < all.Length, "the operator's events are left out");
+        Assert.All(mine, r => Assert.Contains(org.Username, r.Html));
+
+        var today = DateTimeOffset.FromUnixTimeMilliseconds(app.NowMs).UtcDateTime.ToString("yyyy-MM-dd");
+        var yesterday = DateTimeOffset.FromUnixTimeMilliseconds(app.NowMs - 86_400_000).UtcDateTime.ToString("yyyy-MM-dd");
+        Assert.Equal(all.Length, (await AuditRowsAsync(c, $"?from={today}&to={today}")).Length);
+        Assert.Contains("No events match the filter.", await c.GetStringAsync($"/admin/audit?to={yesterday}"));
+
+        // Paging keeps the filter, and a bad day is refused beside the form, which keeps what was typed.
+        var first = await c.GetStringAsync("/admin/audit?outcome=SUCCESS&limit=1");
+        var next = WebUtility.HtmlDecode(Regex.Match(first, "href=\"([^\"]+)\" rel=\"next\"").Groups[1].Value);
+        Assert.Matches("^/admin/audit\\?outcome=SUCCESS&before=\\d+&limit=1$", next);
+        var bad = await c.GetAsync("/admin/audit?from=2026-13-01");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var badHtml = await bad.Content.ReadAsStringAsync();
+        Assert.Contains("Enter the first day as a date", badHtml);
+        Assert.Contains("value=\"2026-13-01\"", badHtml);
     }
 }

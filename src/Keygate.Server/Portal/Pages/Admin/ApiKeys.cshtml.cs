@@ -26,6 +26,14 @@ public sealed class ApiKeysModel(OrgStateCache orgs, KeyLifecycle lifecycle, Tim
     [BindProperty(SupportsGet = true)] public string? Confirm { get; set; }
     [BindProperty(SupportsGet = true)] public long? ConfirmKey { get; set; }
     [BindProperty(SupportsGet = true)] public string? Done { get; set; }
+    /// <summary>The action link a cancelled confirmation hands the focus back to, e.g. "regenerate-5".</summary>
+    [BindProperty(SupportsGet = true)] public string? Focus { get; set; }
+
+    /// <summary>Where Cancel leads without script: back to the page, with the focus on the link that opened the dialog.</summary>
+    public static string CancelHref(string action, KeySnapshot key) => $"{Route}?focus={action}-{key.Id}";
+
+    /// <summary>True on the action link named by <see cref="Focus"/> (rendered as autofocus), otherwise no attribute.</summary>
+    public bool? Refocus(string action, KeySnapshot key) => Focus == $"{action}-{key.Id}" && Confirm is null ? true : null;
 
     // A suspended org is shown read-only (contract B); the lifecycle refuses the change anyway.
     public bool CanChange(KeySnapshot? key) => !Org.Suspended &&

@@ -6,28 +6,21 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Keygate.Portal.Pages;
 
-/// <summary>The org's own audit log, oldest first, paged like the provider API's.</summary>
+/// <summary>The org's own audit log, newest first, filtered and paged (the provider API keeps its oldest-first order).</summary>
 public sealed class AdminAuditModel(AppDbContext db, OrgStateCache orgs) : PageModel
 {
     public OrgSnapshot Org { get; private set; } = null!;
-    public AuditListing? Listing { get; private set; }
+    public AuditListing Listing { get; private set; } = null!;
     public string? Error { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(string? after, string? limit)
+    public async Task<IActionResult> OnGetAsync(string? before, string? limit, string? action, string? outcome, string? who, string? from, string? to)
     {
         var me = PortalAuth.Actor(User, HttpContext);
         if (await orgs.GetAsync(me.OrganizationId!.Value, HttpContext.RequestAborted) is not { } org) return NotFound();
         Org = org;
-        var (page, error) = await AuditPages.ReadAsync(db, org.OrgId, after, limit);
-        if (error is not null)
-        {
-            Response.StatusCode = error.Status;
-            Error = error.Message;
-        }
-        else
-        {
-            Listing = new AuditListing(page!, "/admin/audit", string.IsNullOrEmpty(after), limit);
-        }
+        var (listing, error) = await AuditListing.ReadAsync(db, org.OrgId, "/admin/audit", new AuditFilter(action, outcome, who, from, to), before, limit);
+        (Listing, Error) = (listing, error?.Message);
+        if (error is not null) Response.StatusCode = error.Status;
         return Page();
     }
 }

@@ -54,7 +54,7 @@ public sealed class SessionsModel(OrgStateCache orgs, SessionStore sessions, Key
     public string? DoneText => Done switch
     {
         "saved" => "Saved.",
-        { } d when d.StartsWith("ended") => $"Ended {d[5..]} session(s). Their clients must log in again.",
+        { } d when d.StartsWith("ended") => $"Ended {d[5..]} {(d[5..] == "1" ? "session" : "sessions")}. Their clients must log in again.",
         _ => null,
     };
 }

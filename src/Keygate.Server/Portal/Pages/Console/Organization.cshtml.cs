@@ -1,3 +1,4 @@
+using Keygate.Audit;
 using Keygate.Data;
 using Keygate.Kernel;
 using Keygate.Keys;
@@ -11,20 +12,39 @@ using System.Globalization;
 namespace Keygate.Portal.Pages;
 
 /// <summary>
-/// One organization in the provider console: subscription, key status with disable/enable, limits and
-/// usage. Staff act as their service provider or the operator, and every change goes through
-/// <see cref="KeyLifecycle"/>; another provider's organization is the same 404 as a missing one.
+/// One organization in the provider console, by task: subscription, keys (disable/enable), limits, usage
+/// and the newest audit events. Staff act as their service provider or the operator, and every change goes
+/// through <see cref="KeyLifecycle"/>; another provider's organization is the same 404 as a missing one.
+/// A disable, and a subscription change that would refuse a key in use, are confirmed first, as on the key page.
 /// </summary>
 public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle, IUsageCounter usage, GatewayCounts gateway, TimeProvider clock,
-    IOptions<KeygateOptions> options, RequestValidator validator) : PageModel
+    IOptions<KeygateOptions> options, RequestValidator validator, AppDbContext db) : PageModel
 {
+    public const int RecentEvents = 5;
+
+    /// <summary>A subscription change waiting for its confirmation, as it was posted.</summary>
+    public sealed record PendingSubscription(bool Enabled, string? ExpiresAt);
+
     public OrgSnapshot Org { get; private set; } = null!;
     public Actor Me { get; private set; } = null!;
     public long NowMs { get; private set; }
     public UsageView Usage { get; private set; } = null!;
     public KeygateError? Error { get; private set; }
+    public AuditListing Recent { get; private set; } = null!;
+    public PendingSubscription? Pending { get; private set; }
     [BindProperty(SupportsGet = true)] public string? Done { get; set; }
     [BindProperty] public LimitsForm Limits { get; set; } = new();
+    /// <summary>"disable" with <see cref="ConfirmKey"/>: the disable confirmation to show.</summary>
+    [BindProperty(SupportsGet = true)] public string? Confirm { get; set; }
+    [BindProperty(SupportsGet = true)] public long? ConfirmKey { get; set; }
+    /// <summary>The control a cancelled confirmation hands the focus back to, e.g. "disable-5".</summary>
+    [BindProperty(SupportsGet = true)] public string? Focus { get; set; }
+
+    /// <summary>The key whose disable is being confirmed, if it can still be disabled.</summary>
+    public KeySnapshot? Disabling => Confirm == "disable" && ConfirmKey is { } id && Org.Find(id) is { DisabledReason: null } k ? k : null;
+
+    /// <summary>True on the control named by <see cref="Focus"/> (rendered as autofocus) when no dialog is open.</summary>
+    public bool? Refocus(string id) => Focus == id && Disabling is null && Pending is null ? true : null;
 
     public async Task<IActionResult> OnGetAsync(long orgId)
     {
@@ -33,19 +53,44 @@ public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle
         return Page();
     }
 
-    public Task<IActionResult> OnPostSubscriptionAsync(long orgId, bool enabled, string? expiresAt) => ChangeAsync(orgId, "subscription", async () =>
+    public async Task<IActionResult> OnPostSubscriptionAsync(long orgId, bool enabled, string? expiresAt, bool confirmed)
     {
-        long? at = null;
-        if (!string.IsNullOrWhiteSpace(expiresAt))
+        if (!confirmed)
         {
-            if (!DateTime.TryParseExact(expiresAt, ["yyyy-MM-ddTHH:mm", "yyyy-MM-ddTHH:mm:ss"], CultureInfo.InvariantCulture,
-                    DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t))
-                return KeygateError.Invalid("expiresAt", "Enter the expiry as a date and time (UTC), or leave it empty for none.");
-            at = new DateTimeOffset(t, TimeSpan.Zero).ToUnixTimeSeconds();
+            if (!await LoadAsync(orgId)) return NotFound();
+            if (Expiry(expiresAt, out var at) && WouldRefuseAKey(enabled, at))
+            {
+                Limits = LimitsForm.From(Org.Limits);
+                Pending = new PendingSubscription(enabled, expiresAt);
+                return Page();
+            }
         }
-        var request = new SubscriptionRequest(enabled, at);
-        return await validator.ValidateAsync(request) ?? (await lifecycle.SetSubscriptionAsync(Me, Org.OrgId, request.Enabled, request.ExpiresAt)).Error;
-    });
+        return await ChangeAsync(orgId, "subscription", async () =>
+        {
+            if (!Expiry(expiresAt, out var at))
+                return KeygateError.Invalid("expiresAt", "Enter the expiry as a date and time (UTC), or leave it empty for none.");
+            var request = new SubscriptionRequest(enabled, at);
+            return await validator.ValidateAsync(request) ?? (await lifecycle.SetSubscriptionAsync(Me, Org.OrgId, request.Enabled, request.ExpiresAt)).Error;
+        });
+    }
+
+    /// <summary>The form's expiry as epoch seconds (UTC), null when empty; false when it is not a date and time.</summary>
+    private static bool Expiry(string? text, out long? at)
+    {
+        at = null;
+        if (string.IsNullOrWhiteSpace(text)) return true;
+        if (!DateTime.TryParseExact(text, ["yyyy-MM-ddTHH:mm", "yyyy-MM-ddTHH:mm:ss"], CultureInfo.InvariantCulture,
+                DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t)) return false;
+        at = new DateTimeOffset(t, TimeSpan.Zero).ToUnixTimeSeconds();
+        return true;
+    }
+
+    /// <summary>Whether the new subscription would refuse a key that is accepted now (the same rule as every surface).</summary>
+    private bool WouldRefuseAKey(bool enabled, long? at)
+    {
+        var after = Org with { SubscriptionEnabled = enabled, ExpiresAt = at };
+        return new[] { Org.Cloud, Org.Sandbox }.Any(k => k is not null && Org.RefusalOf(k, NowMs) is null && after.RefusalOf(k, NowMs) is not null);
+    }
 
     /// <summary>Renewing adds a year to the later of now and the current expiry, and turns the subscription on.</summary>
     public Task<IActionResult> OnPostRenewAsync(long orgId) => ChangeAsync(orgId, "renewed", async () =>
@@ -90,6 +135,9 @@ public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle
         if (await orgs.GetAsync(orgId, HttpContext.RequestAborted) is not { } org || !Me.CanSee(org.OrgId, org.ServiceProviderId)) return false;
         Org = org;
         Usage = await usage.ReadAsync(org.OrgId, org.Limits, NowMs) with { Gateway = gateway.Read(org.OrgId, org.Limits) };
+        var (recent, _) = await AuditListing.ReadAsync(db, org.OrgId, $"/console/organizations/{org.OrgId}/audit",
+            new AuditFilter(null, null, null, null, null), null, RecentEvents.ToString(CultureInfo.InvariantCulture));
+        Recent = recent with { Compact = true, Page = recent.Page with { Next = null } };
         return true;
     }
 

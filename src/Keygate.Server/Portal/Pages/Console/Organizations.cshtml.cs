@@ -32,6 +32,15 @@ public sealed class OrganizationsModel(AppDbContext db, OrgStateCache orgs, Time
         : o.Cloud is { } k ? o.StatusOf(k, nowMs).ToString()
         : o.IsExpired(nowMs) ? "SUBSCRIPTION_EXPIRED" : "ENABLED";
 
+    /// <summary>The list's badge colour: key enabled green, disabled red, expired amber; no key or no subscription grey.</summary>
+    public static string BadgeOf(OrgSnapshot o, long nowMs) => o.Cloud is null ? "" : StatusOf(o, nowMs) switch
+    {
+        "ENABLED" => "ok",
+        "DISABLED" => "err",
+        "SUBSCRIPTION_EXPIRED" => "warn",
+        _ => "",
+    };
+
     public static string SubscriptionText(OrgSnapshot o, long nowMs) =>
         !o.SubscriptionEnabled ? "None"
         : o.ExpiresAt is not { } at ? "Active, no expiry"
