@@ -373,7 +373,7 @@ public sealed class AdminDirectory(AppDbContext db, KeyVault vault, OrgStateCach
             }
             foreach (var step in change.AfterCommit) step();
             await cache.PublishEverywhereAsync(OrgSnapshot.From(org, vault));
-            metrics.Count("changes_total", "action", action);
+            metrics.Changes.Add(1, KeygateMetrics.Tag("action", action));
             return result;
         }
     }
