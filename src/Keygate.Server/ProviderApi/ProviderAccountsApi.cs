@@ -48,17 +48,8 @@ public static class ProviderAccountsApi
         [FromBody] CreateStaffRequest req, ProviderCaller caller, AppDbContext db, Passwords passwords, TimeProvider clock)
     {
         if (Passwords.Validate(req.Username, req.Password) is { } invalid) return ErrorResponses.Problem(invalid);
-        long? spId = req.ServiceProviderId;
-        if (!caller.IsOperator)
-        {
-            // A service provider's staff are its own; naming another provider is answered as if it did not exist.
-            if (spId is not null && spId != caller.Actor.ServiceProviderId) return ProviderApi.NotFound;
-            spId = caller.Actor.ServiceProviderId;
-        }
-        else if (spId is not null && !await db.ServiceProviders.AnyAsync(s => s.Id == spId))
-        {
-            return ErrorResponses.Problem(KeygateError.Invalid("serviceProviderId", "No such service provider."));
-        }
+        var (spId, notOwned) = await ProviderApi.OwnerAsync(req.ServiceProviderId, caller, db);
+        if (notOwned is not null) return notOwned;
         var account = new Account
         {
             Kind = AccountKind.Staff, Username = req.Username.Trim(), NormalizedUsername = Account.Normalize(req.Username),

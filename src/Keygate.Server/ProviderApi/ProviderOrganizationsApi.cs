@@ -47,16 +47,8 @@ public static class ProviderOrganizationsApi
     {
         if (Passwords.Validate(req.Admin.Username, req.Admin.Password) is { } invalid)
             return ErrorResponses.Problem(invalid);
-        var spId = req.ServiceProviderId;
-        if (!caller.IsOperator)
-        {
-            if (spId is not null && spId != caller.Actor.ServiceProviderId) return ProviderApi.NotFound;
-            spId = caller.Actor.ServiceProviderId;
-        }
-        else if (spId is not null && !await db.ServiceProviders.AnyAsync(s => s.Id == spId))
-        {
-            return ErrorResponses.Problem(KeygateError.Invalid("serviceProviderId", "No such service provider."));
-        }
+        var (spId, notOwned) = await ProviderApi.OwnerAsync(req.ServiceProviderId, caller, db);
+        if (notOwned is not null) return notOwned;
 
         var now = clock.Now();
         var org = new Organization { Name = req.Name.Trim(), ServiceProviderId = spId, BaseUrl = options.Value.DefaultBaseUrl, CreatedAtMs = now };

@@ -71,17 +71,8 @@ public static class ProviderTokensApi
     {
         var now = clock.Now();
         if (req.ExpiresAt is { } at && at * 1000 <= now) return ErrorResponses.Problem(KeygateError.Invalid("expiresAt", "expiresAt must be in the future."));
-        var spId = req.ServiceProviderId;
-        if (!caller.IsOperator)
-        {
-            // A service provider's tokens are its own; naming another provider is answered as if it did not exist.
-            if (spId is not null && spId != caller.Actor.ServiceProviderId) return ProviderApi.NotFound;
-            spId = caller.Actor.ServiceProviderId;
-        }
-        else if (spId is not null && !await db.ServiceProviders.AnyAsync(s => s.Id == spId))
-        {
-            return ErrorResponses.Problem(KeygateError.Invalid("serviceProviderId", "No such service provider."));
-        }
+        var (spId, notOwned) = await ProviderApi.OwnerAsync(req.ServiceProviderId, caller, db);
+        if (notOwned is not null) return notOwned;
         var token = ProviderTokens.Generate(spId is null ? ProviderTokens.OperatorPrefix : ProviderTokens.ServiceProviderPrefix);
         var row = ProviderTokens.Row(token, spId, req.Name.Trim(), now, req.ExpiresAt * 1000);
         db.ProviderTokens.Add(row);

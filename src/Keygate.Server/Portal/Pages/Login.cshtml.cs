@@ -52,8 +52,8 @@ public sealed class LoginModel(AppDbContext db, Passwords passwords, LoginThrott
             return Page();
         }
         var normalized = Account.Normalize(username);
-        // A disabled admin is answered like an unknown username (contract A8).
-        var account = await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.NormalizedUsername == normalized && !a.Disabled);
+        // A disabled login is checked like any other, so only someone who knows its password learns it is disabled (below).
+        var account = await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.NormalizedUsername == normalized);
         var actor = new Actor(ActorKind.OrgAdmin, account?.Id ?? 0, username.Length > 64 ? username[..64] : username, address);
         var verified = await passwords.TryVerifyAsync(account, Password, HttpContext.RequestAborted);
         if (verified is null) return Busy();
