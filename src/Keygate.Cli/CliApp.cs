@@ -49,6 +49,9 @@ public static class CliApp
         ];
         foreach (var c in LoginCommands.Create(cli)) root.Subcommands.Add(c);
         root.Subcommands.Add(KeysCommands.Create(cli));
+        root.Subcommands.Add(AdminsCommands.Create(cli));
+        root.Subcommands.Add(RolesCommands.Create(cli));
+        root.Subcommands.Add(PasswordCommand.Create(cli));
         root.Subcommands.Add(UsageCommand.Create(cli));
         root.Subcommands.Add(CallCommand.Create(cli));
         root.Subcommands.Add(ProviderCommands.Create(cli));

@@ -28,3 +28,10 @@ public sealed record ProviderTokenInfo(long Id, string Name, string Prefix, long
 
 public sealed record AuditItem(long Id, long Time, string Actor, string Action, long? KeyId, string Outcome, string? ClientAddress, string? Detail);
 public sealed record AuditPage(AuditItem[] Items, string? Next);
+
+public sealed record RoleRef(long Id, string? Name);
+/// <summary>An admin user and an admin role of the legacy API (contract A8).</summary>
+public sealed record AdminUser(long Id, string LoginName, string? UserName, string? Email, RoleRef? Role, bool Disabled, bool IsPasswordExpired,
+    long PwdLastModifiedTime, string? Comments);
+public sealed record AdminRole(long Id, string Name, int Rank, string RoleType, bool IsAuditor, bool IsNonEditable,
+    Dictionary<string, string> FeaturePermissions);

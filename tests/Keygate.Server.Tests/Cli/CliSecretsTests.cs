@@ -10,14 +10,7 @@ public sealed class CliSecretsTests(CliServer server) : IClassFixture<CliServer>
 {
     private KeygateApp App => server.App;
 
-    private async Task<(TestOrg Org, string Key, CliHarness Cli)> LoggedInAsync()
-    {
-        var org = await App.CreateOrgAsync();
-        var key = await App.KeyValueAsync(org);
-        var cli = new CliHarness(App, server.Url).LoginAs(org, key);
-        (await cli.RunAsync("login")).Exit(ExitCodes.Success);
-        return (org, key, cli);
-    }
+    private Task<(TestOrg Org, string Key, CliHarness Cli)> LoggedInAsync() => server.LoggedInAsync();
 
     [Fact]
     public async Task ANewKeyValueOnTheCommandLineIsRefusedWithExit2AndTheKeyIsUnchanged()

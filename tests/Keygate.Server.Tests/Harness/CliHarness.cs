@@ -11,6 +11,16 @@ public sealed class CliServer : IAsyncDisposable
 
     public CliServer() => Url = App.StartKestrel();
 
+    /// <summary>A new org whose first admin is logged in on a CLI of their own.</summary>
+    public async Task<(TestOrg Org, string Key, CliHarness Cli)> LoggedInAsync()
+    {
+        var org = await App.CreateOrgAsync();
+        var key = await App.KeyValueAsync(org);
+        var cli = new CliHarness(App, Url).LoginAs(org, key);
+        (await cli.RunAsync("login")).Exit(ExitCodes.Success);
+        return (org, key, cli);
+    }
+
     public ValueTask DisposeAsync() => App.DisposeAsync();
 }
 
