@@ -10,7 +10,7 @@ namespace Keygate.Tests;
 /// processes behind nginx on one PostgreSQL database and one Redis.
 /// </summary>
 [Collection(nameof(MachineWide))]
-public sealed class MultiNodeTests(KeygateCluster cluster, ITestOutputHelper output) : IClassFixture<KeygateCluster>
+public sealed partial class MultiNodeTests(KeygateCluster cluster, ITestOutputHelper output) : IClassFixture<KeygateCluster>
 {
     private const int MinChanges = 200;
     private const int Clients = 4;
