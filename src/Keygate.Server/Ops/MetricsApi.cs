@@ -33,7 +33,9 @@ public static class MetricsApi
         {
             if (Refusal(http) is { } refusal) await ErrorResponses.Problem(refusal).ExecuteAsync(http);
             else await next(http);
-        }), optionsName: null).ExcludeFromDescription();
+        }), optionsName: null).ExcludeFromDescription()
+            // The exporter maps every method; contract D has GET only (the bad-input suite's route table holds it to that).
+            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
     }
 
     private static KeygateError? Refusal(HttpContext http)

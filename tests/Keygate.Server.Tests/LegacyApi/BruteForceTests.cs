@@ -119,6 +119,9 @@ public sealed class BruteForceTests
         {
             ["Keygate:LoginThrottle:FailuresPerUsername"] = "3",
             ["Keygate:LoginThrottle:FailuresPerAddress"] = "100000",
+            // The three allowed guesses queue for the two hashing slots; on a loaded machine the third must not give up
+            // waiting (503 SERVICE_BUSY, no failure counted) before the first two are done.
+            ["Keygate:HashQueueWaitMilliseconds"] = "60000",
         });
         var org = await app.CreateOrgAsync();
         var key = await app.KeyValueAsync(org);
