@@ -49,20 +49,11 @@ public sealed partial class UsageChartTests(KeygateApp app) : IClassFixture<Keyg
     [Fact]
     public async Task TheUsagePageAndTheConsoleChartEveryCallByHourAgainstTheWarningAndThreshold()
     {
-        // A day's window, starting now: the calls fall in its first and third hours.
+        // A day's window (warning at 80 %), from midnight: the calls fall in its first and third hours.
         var now = app.NowMs;
         app.Clock.Advance(TimeSpan.FromMilliseconds(86_400_000 - now % 86_400_000 + 60_000));
         var org = await app.CreateOrgAsync(defaultLimits: true);
-        await (await app.Provider().PutAsync($"/provider/v1/organizations/{org.Id}/limits", Scenario.Json(new
-        {
-            callThreshold = new { calls = 40, windowSeconds = 86400, warnAtPercent = 75 },
-            rates = new
-            {
-                light = new { perSecond = 100_000, perHour = 10_000_000 },
-                medium = new { perSecond = 100_000, perHour = 10_000_000 },
-                heavy = new { perMinute = 100_000, perHour = 10_000_000 },
-            },
-        }))).AssertOk();
+        await (await app.Provider().PutAsync($"/provider/v1/organizations/{org.Id}/limits", Scenario.Json(Scenario.ThresholdOnly(40)))).AssertOk();
         using (var session = await app.SessionAsync(org))
             for (var i = 0; i < 7; i++) await (await session.GetAsync("/api/v1/apiKeys")).AssertOk();
         var early = await Calls(app, org);
@@ -73,7 +64,7 @@ public sealed partial class UsageChartTests(KeygateApp app) : IClassFixture<Keyg
         Assert.True(calls >= 12 && early >= 7, $"{early}, then {calls} calls counted");
 
         using var portal = await app.PortalLoginAsync(org.Username, org.Password);
-        var bars = AssertChart(await portal.GetStringAsync("/admin/usage"), calls, warnAt: 30, threshold: 40);
+        var bars = AssertChart(await portal.GetStringAsync("/admin/usage"), calls, warnAt: 32, threshold: 40);
         var hour = app.NowMs - app.NowMs % 3_600_000;
         Assert.Equal(calls - early, bars[hour]);
         Assert.Equal(0, bars[hour - 3_600_000]);
@@ -81,6 +72,6 @@ public sealed partial class UsageChartTests(KeygateApp app) : IClassFixture<Keyg
         Assert.Equal(3, bars.Count); // the hours still to come have no bar
 
         using var console = await app.PortalLoginAsync(await app.CreateStaffAsync(), Scenario.Password);
-        AssertChart(await console.GetStringAsync($"/console/organizations/{org.Id}"), calls, warnAt: 30, threshold: 40);
+        AssertChart(await console.GetStringAsync($"/console/organizations/{org.Id}"), calls, warnAt: 32, threshold: 40);
     }
 }
