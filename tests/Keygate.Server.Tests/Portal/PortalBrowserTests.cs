@@ -296,4 +296,49 @@ public sealed class PortalBrowserTests(BrowserHost host) : IClassFixture<Browser
         await Expect(page.Locator("tr[data-audit-action='organization.update']")).ToContainTextAsync("endSessionsOnKeyChange=True");
         await page.Context.CloseAsync();
     }
+
+    /// <summary>
+    /// The usage chart in Chromium, on the usage page at 1280 px and in the console's org page, with a made-up
+    /// org's day: the screenshots (checked by axe) are also written to docs/usage-chart.png and docs/console-usage-chart.png.
+    /// </summary>
+    [Fact]
+    public async Task TheUsageChartDrawsADayOfCallsAgainstTheWarningAndThreshold()
+    {
+        const string username = "admin@example-analytics.test";
+        var id = (await (await App.Provider().PostAsync("/provider/v1/organizations", Scenario.Json(new
+        {
+            name = "Example Analytics", admin = new { username, password = Scenario.Password },
+        }))).AssertOk(HttpStatusCode.Created)).GetProperty("id").GetInt64();
+        await (await App.Provider().PutAsync($"/provider/v1/organizations/{id}/limits", Scenario.Json(Scenario.ThresholdOnly(1000)))).AssertOk();
+        var org = await (await App.Provider().PutAsync($"/provider/v1/organizations/{id}/subscription",
+            Scenario.Json(new { enabled = true, expiresAt = (long?)null }))).AssertOk();
+        var test = new TestOrg(id, username, Scenario.Password, org.GetProperty("keys")[0].GetProperty("id").GetInt64());
+
+        // A working day from midnight UTC: a new session each hour (an idle one times out), some calls in each.
+        App.Clock.Advance(TimeSpan.FromMilliseconds(86_400_000 - App.NowMs % 86_400_000 + 5 * 60_000));
+        int[] day = [12, 8, 5, 4, 6, 15, 40, 75, 110, 95, 120, 85, 60];
+        foreach (var calls in day)
+        {
+            using (var session = await App.SessionAsync(test))
+                for (var i = 0; i < calls; i++) await (await session.GetAsync("/api/v1/apiKeys")).AssertOk();
+            App.Clock.Advance(TimeSpan.FromHours(1));
+        }
+
+        var page = await host.NewPageAsync(width: 1280, height: 900);
+        await BrowserHost.LogInAsync(page, username, Scenario.Password);
+        await page.GotoAsync("/admin/usage");
+        await Expect(page.Locator("g.chart-hour")).ToHaveCountAsync(day.Length + 1);
+        await Expect(page.GetByRole(AriaRole.Img, new() { Name = "API calls per hour, as a running total against the threshold" })).ToBeVisibleAsync();
+        await BrowserHost.ScreenshotAsync(page, "usage-chart");
+        File.Copy(Path.Combine(BrowserHost.Screenshots, "usage-chart.png"), Path.Combine(NodeProcess.RepoRoot, "docs", "usage-chart.png"), overwrite: true);
+        await page.Context.CloseAsync();
+
+        var console = await host.NewPageAsync(width: 1280, height: 900);
+        await BrowserHost.LogInAsync(console, await App.CreateStaffAsync(), Scenario.Password);
+        await console.GotoAsync($"/console/organizations/{id}#usage");
+        await Expect(console.Locator("#usage g.chart-hour")).ToHaveCountAsync(day.Length + 1);
+        await Axe.AssertCleanAsync(console, "console usage chart");
+        await console.Locator("#usage").ScreenshotAsync(new() { Path = Path.Combine(NodeProcess.RepoRoot, "docs", "console-usage-chart.png") });
+        await console.Context.CloseAsync();
+    }
 }

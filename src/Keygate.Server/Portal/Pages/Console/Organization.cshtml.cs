@@ -17,7 +17,7 @@ namespace Keygate.Portal.Pages;
 /// through <see cref="KeyLifecycle"/>; another provider's organization is the same 404 as a missing one.
 /// A disable, and a subscription change that would refuse a key in use, are confirmed first, as on the key page.
 /// </summary>
-public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle, IUsageCounter usage, GatewayCounts gateway, TimeProvider clock,
+public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle, IUsageCounter usage, UsageHistory history, GatewayCounts gateway, TimeProvider clock,
     IOptions<KeygateOptions> options, RequestValidator validator, AppDbContext db) : PageModel
 {
     public const int RecentEvents = 5;
@@ -29,6 +29,7 @@ public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle
     public Actor Me { get; private set; } = null!;
     public long NowMs { get; private set; }
     public UsageView Usage { get; private set; } = null!;
+    public UsageChart Chart { get; private set; } = null!;
     public KeygateError? Error { get; private set; }
     public AuditListing Recent { get; private set; } = null!;
     public PendingSubscription? Pending { get; private set; }
@@ -135,6 +136,7 @@ public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle
         if (await orgs.GetAsync(orgId, HttpContext.RequestAborted) is not { } org || !Me.CanSee(org.OrgId, org.ServiceProviderId)) return false;
         Org = org;
         Usage = await usage.ReadAsync(org.OrgId, org.Limits, NowMs) with { Gateway = gateway.Read(org.OrgId, org.Limits) };
+        Chart = await UsageChart.ReadAsync(history, org.OrgId, Usage, Meter.WarnAt(org.Limits), NowMs, HttpContext.RequestAborted);
         var (recent, _) = await AuditListing.ReadAsync(db, org.OrgId, $"/console/organizations/{org.OrgId}/audit",
             new AuditFilter(null, null, null, null, null), null, RecentEvents.ToString(CultureInfo.InvariantCulture));
         Recent = recent with { Compact = true, Page = recent.Page with { Next = null } };
