@@ -27,6 +27,9 @@ public static class TelemetrySetup
     /// <summary>What the HttpClient and DNS metrics may keep: their peer address, port and host name could name an org's webhook receiver.</summary>
     private static readonly string[] ClientTags = ["http.request.method", "http.response.status_code", "error.type", "url.scheme", "network.protocol.version"];
 
+    /// <summary>What Npgsql's metrics may keep: its pool name is the connection string (host, user, database).</summary>
+    private static readonly string[] DatabaseTags = ["db.client.connection.state"];
+
     /// <summary>
     /// The SDK listens to every meter of a name, whoever created it; with two hosts in one process (the tests, a
     /// cluster of nodes) each would count the other's calls. Meters another host's factory made are dropped here.
@@ -34,6 +37,11 @@ public static class TelemetrySetup
     private static Func<Instrument, MetricStreamConfiguration?> HostsOwn(IMeterFactory own) => i =>
         i.Meter.Scope is IMeterFactory f && f != own ? MetricStreamConfiguration.Drop
         : i.Meter.Name is "System.Net.Http" or "System.Net.NameResolution" ? new MetricStreamConfiguration { TagKeys = ClientTags }
+        // promtool refuses "_count" on a gauge (as for the runtime's renames above).
+        : i.Meter.Name is "Npgsql" ? new MetricStreamConfiguration
+        {
+            Name = i.Name == "db.client.connection.count" ? "db.client.connections" : null, TagKeys = DatabaseTags,
+        }
         : null;
 
     public static void AddKeygateTelemetry(this IServiceCollection services, IConfiguration configuration, KeygateOptions keygate)

@@ -41,7 +41,6 @@ public sealed class MetricsTests
         ["cpu_mode"] = new(@"^(user|system)$"),
         ["tls_protocol_version"] = new(@"^[0-9.]+$"),
         ["db_client_connection_state"] = new(@"^(idle|used)$"),
-        ["db_client_connection_pool_name"] = new(@"^[A-Za-z0-9_=;.]*$"),
         ["db_system"] = new(@"^postgresql$"),
         ["service_name"] = new(@"^keygate$"),
         ["service_instance_id"] = new(@"^[0-9a-f-]{36}$"),
