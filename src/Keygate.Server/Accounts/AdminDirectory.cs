@@ -31,6 +31,7 @@ public sealed class AdminDirectory(AppDbContext db, KeyVault vault, OrgStateCach
     KeygateMetrics metrics, TimeProvider clock)
 {
     private const int MaxAttempts = 8;
+    private const string TemporaryAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
     private long NowMs => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     // ---- Reads ----
@@ -178,6 +179,26 @@ public sealed class AdminDirectory(AppDbContext db, KeyVault vault, OrgStateCach
             change.Detail = $"id={admin.Id}";
             return Task.FromResult<Result<bool>>(true);
         })).Error;
+    }
+
+    /// <summary>
+    /// The provider side gives an admin a temporary password (contract B) that must be changed at the next login (A8):
+    /// like any password change it ends the admin's sessions, legacy ones here and portal ones by the moved
+    /// PasswordChangedAtMs the org's snapshot carries. Returns the password, shown once.
+    /// </summary>
+    public async Task<Result<string>> ResetPasswordAsync(Actor actor, long orgId, long adminId)
+    {
+        var temporary = System.Security.Cryptography.RandomNumberGenerator.GetString(TemporaryAlphabet, 20);
+        return await ChangeAsync<string>(actor, orgId, "admin.reset_password", (org, change) =>
+        {
+            if (org.Admins.FirstOrDefault(a => a.Id == adminId) is not { } admin) return Task.FromResult<Result<string>>(KeygateError.NotFound);
+            SetPassword(admin, temporary);
+            admin.PasswordMustChange = true;
+            EndSessions(org, change, admin.Id, null);
+            // Audited in the org's own log: a reset, like a new admin, gives the provider side a way to the key.
+            change.Detail = $"id={admin.Id} username={admin.Username}";
+            return Task.FromResult<Result<string>>(temporary);
+        });
     }
 
     /// <summary>Contract A8's policy for passwords set by org admins: 12–128 characters, not containing the login name.</summary>

@@ -49,14 +49,13 @@ public static class GatewayForwarding
     /// The forward itself, in a span (when traces are recorded) and counted by outcome with its duration. The
     /// forwarder sends the current trace context to the upstream as W3C traceparent.
     /// </summary>
-    public static async Task ForwardAsync(HttpContext http, string routeId, Func<Task> next)
+    public static async Task ForwardAsync(HttpContext http, string routeId, Func<Task> next, KeygateMetrics metrics)
     {
         using var span = KeygateTrace.Source.StartActivity("keygate.gateway.forward", System.Diagnostics.ActivityKind.Internal);
         span?.SetTag("keygate.route", routeId);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await next();
         var outcome = KeygateMetrics.Tag("outcome", OutcomeOf(http));
-        var metrics = http.RequestServices.GetRequiredService<KeygateMetrics>();
         metrics.GatewayForwards.Add(1, outcome);
         metrics.UpstreamDuration.Record(KeygateMetrics.SecondsSince(started), outcome);
         span?.SetTag("keygate.outcome", outcome.Value);

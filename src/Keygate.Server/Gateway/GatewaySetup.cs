@@ -33,6 +33,7 @@ public static class GatewaySetup
         app.MapForwardAuth();
         var step = app.Services.GetRequiredService<GatewayStep>();
         var counts = app.Services.GetRequiredService<GatewayCounts>();
+        var metrics = app.Services.GetRequiredService<KeygateMetrics>();
 
         // Keygate's own /api/v1 routes are literal and so win over a route's catch-all; YARP's routes win over the
         // fallback below, whose order puts it last.
@@ -44,7 +45,7 @@ public static class GatewaySetup
                 if (!await step.PassAsync(http, http.Request.Method, route.Metadata) || !await step.LimitBodyAsync(http)) return;
                 var org = http.RequestServices.GetRequiredService<LegacyCaller>().Org;
                 counts.CountForwarded(org.OrgId, org.Limits);
-                await GatewayForwarding.ForwardAsync(http, route.RouteId, next);
+                await GatewayForwarding.ForwardAsync(http, route.RouteId, next, metrics);
                 // Keygate's own 502/504 (unreachable, silent) and the same statuses relayed from a proxy upstream.
                 if (http.Response.StatusCode is StatusCodes.Status502BadGateway or StatusCodes.Status504GatewayTimeout)
                     counts.CountUpstreamError(org.OrgId, org.Limits);

@@ -49,7 +49,7 @@ public sealed class OrgDeletion(AppDbContext db, OrgStateCache cache, SessionSto
             await db.SaveChangesAsync();
             await tx.CommitAsync();
         }
-        await sessions.ForgetEndedAsync(orgId, null, 0);
+        sessions.ForgetOrg(orgId);
         await cache.ForgetEverywhereAsync(orgId, org.StateVersion);
         // The live counters go too, then their rows once more: a flush that took them before the Forget may have written them back.
         usage.Forget(orgId);

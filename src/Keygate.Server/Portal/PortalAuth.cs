@@ -25,7 +25,7 @@ public static class PortalAuth
     public const string SessionClaim = "keygate:sid";
     /// <summary>The login's time (epoch ms): renewals issue new cookies, the absolute lifetime counts from this.</summary>
     public const string LoginAtClaim = "keygate:loginAt";
-    /// <summary>A digest of the password hash at login: a password change or reset ends the login's other cookies.</summary>
+    /// <summary>A staff login's digest of its password hash: a new password ends the login's other cookies.</summary>
     public const string StampClaim = "keygate:stamp";
     /// <summary>An org admin's PasswordChangedAtMs at the login: a later change (of the password, anywhere) ends this login.</summary>
     public const string PasswordSetClaim = "keygate:pwdSet";
@@ -43,7 +43,6 @@ public static class PortalAuth
             // A random id per login, so that a logout can refuse this very cookie if it is replayed.
             new(SessionClaim, RandomNumberGenerator.GetHexString(32)),
             new(LoginAtClaim, nowMs.ToString(CultureInfo.InvariantCulture)),
-            new(StampClaim, Stamp(a.PasswordHash)),
         ];
         if (a.Kind == AccountKind.OrgAdmin)
         {
@@ -52,6 +51,7 @@ public static class PortalAuth
         }
         else
         {
+            claims.Add(new(StampClaim, Stamp(a.PasswordHash)));
             claims.Add(new(ServiceProviderClaim, a.ServiceProviderId?.ToString() ?? ""));
             claims.Add(new(ServiceProviderNameClaim, serviceProviderName ?? ""));
         }
@@ -61,11 +61,11 @@ public static class PortalAuth
     public static string Stamp(string passwordHash) => Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(passwordHash)).AsSpan(0, 8));
 
     /// <summary>
-    /// Is the login's account still as it was when the cookie was issued: there, not disabled, same password? One read
-    /// per portal request (the portal is not the hot path), so a disabled, deleted or reset login ends on every node at
-    /// its next request.
+    /// Is the staff login still as it was when the cookie was issued: there, not disabled, same password? One read per
+    /// console request (staff are in no org snapshot), so a disabled, deleted or re-passworded login ends on every node at
+    /// its next request. Org admins are checked against their org's snapshot instead (<see cref="AdminOfAsync"/>).
     /// </summary>
-    private static async Task<bool> AccountStillValidAsync(ClaimsPrincipal user, IServiceProvider services)
+    private static async Task<bool> StaffStillValidAsync(ClaimsPrincipal user, IServiceProvider services)
     {
         if (!long.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var id) || user.FindFirstValue(StampClaim) is not { } stamp) return false;
         var db = services.GetRequiredService<AppDbContext>();
@@ -135,21 +135,19 @@ public static class PortalAuth
                 if (ctx.Principal is not { } user || !PortalHeaders.IsPortalPath(ctx.HttpContext.Request.Path)
                     || services.GetRequiredService<TimeProvider>().Now() - LoginAtMs(user) >= (long)MaxLifetime.TotalMilliseconds
                     || user.FindFirstValue(SessionClaim) is not { } sid
-                    || await services.GetRequiredService<PortalLogouts>().IsLoggedOutAsync(sid)
-                    || !await AccountStillValidAsync(user, services))
+                    || await services.GetRequiredService<PortalLogouts>().IsLoggedOutAsync(sid))
                 {
                     ctx.RejectPrincipal();
                     return;
                 }
-                if (!IsStaff(user))
+                // Staff are checked against their account row, org admins against their org's snapshot.
+                AdminSnapshot? admin = null;
+                if (IsStaff(user) ? !await StaffStillValidAsync(user, services) : (admin = await AdminOfAsync(user, services)) is null)
                 {
-                    if (await AdminOfAsync(user, services) is not { } admin)
-                    {
-                        ctx.RejectPrincipal();
-                        return;
-                    }
-                    ctx.HttpContext.Items[typeof(AdminSnapshot)] = admin;
+                    ctx.RejectPrincipal();
+                    return;
                 }
+                if (admin is not null) ctx.HttpContext.Items[typeof(AdminSnapshot)] = admin;
                 // Sliding expiration alone renews only past half-time, which would end an active session early;
                 // renewing on every portal request makes it exactly 30 minutes after the last one.
                 ctx.ShouldRenew = true;

@@ -56,12 +56,12 @@ public static class ProviderOrgLifecycleApi
     }
 
     private static async Task<Results<Ok<PasswordReset>, ProblemHttpResult>> ResetPassword(
-        string orgId, string adminId, HttpContext http, ProviderCaller caller, AccountChanges accounts, OrgStateCache orgs)
+        string orgId, string adminId, HttpContext http, ProviderCaller caller, AdminDirectory admins, OrgStateCache orgs)
     {
         if (await ProviderApi.FindOrgAsync(orgId, caller, orgs, http.RequestAborted) is not { } org || !long.TryParse(adminId, out var id))
             return ProviderApi.NotFound;
         if (await NoFieldsRefusal(http) is { } e) return ErrorResponses.Problem(e);
-        var result = await accounts.ResetAdminPasswordAsync(caller.Actor, org.OrgId, id);
+        var result = await admins.ResetPasswordAsync(caller.Actor, org.OrgId, id);
         return result.Error is { } err ? ErrorResponses.Problem(err) : TypedResults.Ok(new PasswordReset(result.Value!));
     }
 

@@ -211,24 +211,11 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
         return shared is null ? mine.Count : deleted;
     }
 
-    /// <summary>
-    /// Ends every legacy session of one account (a password reset, a disabled or deleted login) in the caller's open
-    /// transaction; once it committed, <see cref="ForgetEndedAsync"/> takes them out of memory and tells the other nodes.
-    /// Returns the org version to pass there.
-    /// </summary>
-    public async Task<long> EndOfAccountAsync(AppDbContext db, long orgId, long accountId)
-    {
-        await db.LegacySessions.Where(s => s.AccountId == accountId).ExecuteDeleteAsync();
-        return await SessionsEndedAsync(db, orgId);
-    }
-
-    /// <summary>After the commit of <see cref="EndOfAccountAsync"/> (or of an org's deletion): this node forgets the
-    /// sessions, and on a cluster every node re-checks its copies before it accepts them again.</summary>
-    public async Task ForgetEndedAsync(long orgId, long? accountId, long version)
+    /// <summary>After an org's deletion committed: this node forgets its sessions (other nodes forget the org itself).</summary>
+    public void ForgetOrg(long orgId)
     {
         foreach (var (k, e) in _sessions)
-            if (e.OrganizationId == orgId && (accountId is null || e.AccountId == accountId)) _sessions.TryRemove(k, out _);
-        if (version > 0) await PublishAsync(orgId, version);
+            if (e.OrganizationId == orgId) _sessions.TryRemove(k, out _);
     }
 
     /// <summary>On a cluster node, marks the org's sessions as changed, in the caller's transaction; returns the new version.</summary>
