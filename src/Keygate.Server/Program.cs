@@ -44,6 +44,7 @@ builder.Services.AddSingleton<SessionGate>();
 builder.Services.AddKeygateTelemetry(builder.Configuration, keygate);
 builder.Services.AddScoped<KeyLifecycle>();
 builder.Services.AddScoped<AdminDirectory>();
+builder.Services.AddScoped<OwnPasswordChange>();
 builder.Services.AddScoped<SessionEnding>();
 builder.Services.AddScoped<AccountChanges>();
 builder.Services.AddScoped<OrgDeletion>();
