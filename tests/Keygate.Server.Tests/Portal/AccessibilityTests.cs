@@ -55,6 +55,14 @@ public sealed partial class AccessibilityTests(BrowserHost host) : IClassFixture
         await CheckAsync(page, "/admin/audit", "audit log", width);
         await BrowserHost.ScreenshotAsync(page, $"audit-log-{width}px");
         await CheckAsync(page, "/admin/audit?outcome=REFUSED&who=nobody", "audit log, nothing found", width);
+        var self = await App.AdminIdAsync(org.Id, org.Username);
+        var other = await App.AdminIdAsync(org.Id, await App.AddAdminAsync(org.Id, "READ_ONLY"));
+        await CheckAsync(page, "/admin/administrators", "administrators", width);
+        await CheckAsync(page, $"/admin/administrators?confirm=edit&admin={self}", "administrator edit form", width);
+        await CheckAsync(page, $"/admin/administrators?confirm=disable&admin={other}", "administrator disable dialog", width);
+        await CheckAsync(page, $"/admin/administrators?confirm=delete&admin={other}", "administrator delete dialog", width);
+        await CheckAsync(page, "/admin/roles", "roles", width);
+        await CheckAsync(page, "/admin/password", "password", width);
         await page.Context.CloseAsync();
     }
 
