@@ -46,6 +46,7 @@ builder.Services.AddScoped<KeyLifecycle>();
 builder.Services.AddScoped<AdminDirectory>();
 builder.Services.AddScoped<SessionEnding>();
 builder.Services.AddScoped<AccountChanges>();
+builder.Services.AddScoped<TokenChanges>();
 builder.Services.AddScoped<OrgDeletion>();
 builder.Services.AddScoped<LegacyCaller>();
 builder.Services.AddScoped<ProviderCaller>();
