@@ -32,7 +32,7 @@ public static partial class ConsoleForms
         Assert.Equal(status, r.StatusCode);
         var html = await r.Content.ReadAsStringAsync();
         Assert.Contains($"data-error-code=\"{code}\"", html);
-        Assert.Contains(WebUtility.HtmlEncode(message), html);
+        Assert.Contains(message, WebUtility.HtmlDecode(html));
         return html;
     }
 
