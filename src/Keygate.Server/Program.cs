@@ -47,6 +47,7 @@ builder.Services.AddScoped<AdminDirectory>();
 builder.Services.AddScoped<OwnPasswordChange>();
 builder.Services.AddScoped<SessionEnding>();
 builder.Services.AddScoped<AccountChanges>();
+builder.Services.AddScoped<TokenChanges>();
 builder.Services.AddScoped<OrgDeletion>();
 builder.Services.AddScoped<LegacyCaller>();
 builder.Services.AddScoped<ProviderCaller>();

@@ -86,8 +86,26 @@ public sealed partial class AccessibilityTests(BrowserHost host) : IClassFixture
         await Expect(page.GetByRole(AriaRole.Dialog, new() { Name = "Turn the API subscription off?" })).ToBeVisibleAsync();
         await Axe.AssertCleanAsync(page, "subscription confirmation");
         await CheckAsync(page, $"{here}/audit", "audit log", width);
+        await CheckAsync(page, $"{here}?confirm=reset&confirmAdmin={await AdminIdAsync(org)}", "admin reset dialog", width);
+        await CheckAsync(page, $"{here}?confirm=suspend", "suspend dialog", width);
+        var (tokenId, _) = await App.CreateTokenAsync(name: "axe");
+        await CheckAsync(page, ConsoleForms.Tokens, "tokens", width);
+        await CheckAsync(page, $"{ConsoleForms.Tokens}?confirm=rotate&confirmToken={tokenId}", "rotate dialog", width);
+        await CheckAsync(page, $"{ConsoleForms.Tokens}?confirm=revoke&confirmToken={tokenId}", "revoke dialog", width);
+        await CheckAsync(page, ConsoleForms.Staff, "staff", width);
+        await CheckAsync(page, $"{ConsoleForms.Staff}?confirm=password&confirmStaff={await StaffIdAsync(staff)}", "staff password dialog", width);
+        await (await App.Provider().PostAsync($"/provider/v1/organizations/{org.Id}/suspend", Scenario.Json(new { note = "axe" }))).AssertOk();
+        await CheckAsync(page, here, "suspended organization", width);
+        await CheckAsync(page, $"{here}?confirm=delete", "delete organization dialog", width);
         await page.Context.CloseAsync();
     }
+
+    private async Task<long> AdminIdAsync(TestOrg org) =>
+        (await (await App.Provider().GetAsync($"/provider/v1/organizations/{org.Id}/admins")).AssertOk())[0].GetProperty("id").GetInt64();
+
+    private async Task<long> StaffIdAsync(string username) =>
+        (await (await App.Provider().GetAsync("/provider/v1/staff")).AssertOk()).EnumerateArray()
+            .Single(s => s.GetProperty("username").GetString() == username).GetProperty("id").GetInt64();
 
     [Theory]
     [InlineData(true)]
