@@ -29,15 +29,15 @@ public sealed partial class HotPathAllocationTests(ITestOutputHelper output)
     /// <summary>
     /// Keygate's bytes per call may exceed the baseline's by this much. Measured on 2026-12-03: before issue 18 a call
     /// allocated about 3.2 KB (GET /api/v1/apiKeys: 4,739 B against the baseline's 1,559 B) and 2.7 KB (GET /api/v1/auth:
-    /// 3,936 against 1,247) more; after it about 1.5 and 1.2 KB more (3,112 and 2,419 B). The gate itself allocates nothing
+    /// 3,936 against 1,247) more; after it about 1.5–1.9 and 1.2–1.3 KB more (3,112–3,444 and 2,419–2,591 B in two runs). The gate itself allocates nothing
     /// (LegacyAuthTests); what is left is the request's service scope and LegacyCaller, the cookie collection, the endpoint
     /// filters' invocation context, the X-RateLimit-* values, the key objects and the typed results. Generous, so that
     /// background work (the usage flush) cannot fail it, and still well under what the portal's middleware cost every call.
     /// </summary>
-    private const double AllowedAboveBaseline = 2048;
+    private const double AllowedAboveBaseline = 2560;
 
     [Fact]
-    public async Task AHotPathCallAllocatesAtMostTwoKilobytesMoreThanTheBareBaselineEndToEnd()
+    public async Task AHotPathCallAllocatesAtMostTwoAndAHalfKilobytesMoreThanTheBareBaselineEndToEnd()
     {
         Assert.SkipUnless(File.Exists(BaselineDll), $"the baseline is not built: {BaselineDll}");
         await using var database = new NodeDatabase();
