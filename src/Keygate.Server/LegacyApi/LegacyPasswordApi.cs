@@ -9,7 +9,7 @@ namespace Keygate.LegacyApi;
 public static class LegacyPasswordApi
 {
     public static void MapLegacyPassword(this RouteGroupBuilder legacy) =>
-        legacy.MapPost("/api/v1/passwordChange", Change).AddEndpointFilter<LegacySessionFilter>().OnLegacySession()
+        legacy.MapPost("/api/v1/passwordChange", Change).AddEndpointFilterFactory(LegacySessionFilter.Factory).OnLegacySession()
             .WithName("ChangePassword").WithSummary("Change your own password; your other sessions end")
             .DocumentsBody<LegacyPasswordChangeRequest, RouteHandlerBuilder>("application/json")
             .RefusesLegacy(400, "INVALID_INPUT_ARGUMENT", "INVALID_USERNAME_OR_PASSWORD", "INVALID_PASSWORD")
