@@ -54,13 +54,25 @@ public static class GatewaySetup
             pipeline.UsePassiveHealthChecks();
         });
 
-        // An /api/v1 path neither Keygate nor a gateway route answers: checked and counted like any call, then 404.
-        app.MapFallback("/api/v1/{**path}", async http =>
-        {
-            if (await step.PassAsync(http, http.Request.Method, null)) await GatewayStep.RefuseAsync(http, GatewayStep.NoRoute);
-        });
+        // An /api/v1 request neither Keygate nor a gateway route answers (no route for its path, or only for other
+        // methods): checked and counted like any call, then 404 (contract A7). A middleware at the end of the pipeline
+        // rather than a catch-all fallback route: routing treats a catch-all as a candidate of every /api/v1 path and
+        // captured its value on every legacy call, a route-value dictionary per call (issue 18).
+        app.Use((http, next) => IsUnrouted(http) ? UnroutedAsync(http, step) : next(http));
 
         // Warm the signing key at start, so the first call does not wait for it (and a broken KEK fails early).
         app.Services.GetRequiredService<SigningKeyRing>().LoadAsync().GetAwaiter().GetResult();
+    }
+
+    /// <summary>Routing's endpoint for a path whose routes take other methods (HttpMethodMatcherPolicy's display name).</summary>
+    private const string MethodNotAllowedEndpoint = "405 HTTP Method Not Supported";
+
+    private static bool IsUnrouted(HttpContext http) =>
+        http.Request.Path.StartsWithSegments("/api/v1")
+        && (http.GetEndpoint() is not { } endpoint || endpoint.DisplayName == MethodNotAllowedEndpoint);
+
+    private static async Task UnroutedAsync(HttpContext http, GatewayStep step)
+    {
+        if (await step.PassAsync(http, http.Request.Method, null)) await GatewayStep.RefuseAsync(http, GatewayStep.NoRoute);
     }
 }

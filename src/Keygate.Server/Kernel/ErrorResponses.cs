@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using System.Diagnostics;
 
@@ -139,15 +140,40 @@ public static class ErrorResponses
                 await WriteAsync(ctx, status, CodeOf(status), message, page);
             },
         });
-        app.UseStatusCodePages(async sc =>
+        // What UseStatusCodePages does (a body for an error answered without one, unless an endpoint or the request's
+        // IStatusCodePagesFeature turns it off), without the framework middleware's write to HttpContext.Items, which
+        // cost every call a dictionary (issue 18, bench/README.md).
+        app.Use((ctx, next) =>
         {
-            var ctx = sc.HttpContext;
-            await WriteAsync(ctx, ctx.Response.StatusCode, CodeOf(ctx.Response.StatusCode), page, ctx.Response.StatusCode switch
-            {
-                404 => "The resource does not exist.",
-                405 => "This method is not allowed here.",
-                _ => "The request was refused.",
-            });
+            var feature = new StatusCodePagesFeature();
+            ctx.Features.Set<IStatusCodePagesFeature>(feature);
+            var call = next(ctx);
+            if (!call.IsCompletedSuccessfully) return StatusPageAfterAsync(call, ctx, feature, page);
+            return NeedsStatusPage(ctx, feature) ? StatusPageAsync(ctx, page) : Task.CompletedTask;
+        });
+    }
+
+    private static async Task StatusPageAfterAsync(Task call, HttpContext ctx, StatusCodePagesFeature feature, (Func<PathString, bool> Serves, ErrorPage Write)? page)
+    {
+        await call;
+        if (NeedsStatusPage(ctx, feature)) await StatusPageAsync(ctx, page);
+    }
+
+    private static bool NeedsStatusPage(HttpContext ctx, StatusCodePagesFeature feature)
+    {
+        var r = ctx.Response;
+        return feature.Enabled && !r.HasStarted && r.StatusCode is >= 400 and < 600 && r.ContentLength is null && string.IsNullOrEmpty(r.ContentType)
+            && ctx.GetEndpoint()?.Metadata.GetMetadata<ISkipStatusCodePagesMetadata>() is null;
+    }
+
+    private static Task StatusPageAsync(HttpContext ctx, (Func<PathString, bool> Serves, ErrorPage Write)? page)
+    {
+        var status = ctx.Response.StatusCode;
+        return WriteAsync(ctx, status, CodeOf(status), page, status switch
+        {
+            404 => "The resource does not exist.",
+            405 => "This method is not allowed here.",
+            _ => "The request was refused.",
         });
     }
 

@@ -27,16 +27,18 @@ public static class Https
     /// SecureCookies=Always every cookie the framework sets (portal sign-in, antiforgery) is made Secure here; their
     /// own options stay SameAsRequest, since antiforgery set to Always refuses to work over HTTP at all.
     /// </summary>
+    private static Task AddHsts(object response)
+    {
+        ((HttpResponse)response).Headers.StrictTransportSecurity = StrictTransportSecurity;
+        return Task.CompletedTask;
+    }
+
     public static void UseKeygateHttps(this WebApplication app, KeygateOptions o)
     {
         app.Use((ctx, next) =>
         {
-            if (ctx.Request.IsHttps)
-                ctx.Response.OnStarting(() =>
-                {
-                    ctx.Response.Headers.StrictTransportSecurity = StrictTransportSecurity;
-                    return Task.CompletedTask;
-                });
+            // The state overload: a lambda capturing ctx would cost every request a closure, HTTPS or not.
+            if (ctx.Request.IsHttps) ctx.Response.OnStarting(AddHsts, ctx.Response);
             return next(ctx);
         });
         if (o.SecureCookies == SecureCookies.Always) app.UseCookiePolicy(new CookiePolicyOptions { Secure = CookieSecurePolicy.Always });

@@ -19,7 +19,10 @@ public sealed record LoginResponse(string AuthType, bool ObfuscateApiKey, long P
     public static LoginResponse For(AdminSnapshot admin, OrgSnapshot org, long nowMs) =>
         admin.PasswordExpiresAtMs(org.PasswordExpiryDays) is { } at
             ? new("ADMIN_LOGIN", true, at, Math.Max(0, (at - nowMs) / 86_400_000))
-            : new("ADMIN_LOGIN", true, -1, -1);
+            : NeverExpires;
+
+    /// <summary>The body for an org whose passwords never expire: the same for every call, so made once.</summary>
+    public static readonly LoginResponse NeverExpires = new("ADMIN_LOGIN", true, -1, -1);
 }
 
 /// <summary>Legacy login and logout (contract A2). The checks run in the contract's order; the first that fails answers.</summary>
@@ -31,12 +34,18 @@ public static class LegacyAuthApi
     {
         legacy.MapPost("/api/v1/auth", Login).WithName("LegacyLogin").WithSummary("Log in with the obfuscated key; sets the JSESSIONID cookie")
             .LegacyLoginDocs();
-        legacy.MapGet("/api/v1/auth", (LegacyCaller caller, TimeProvider clock) => TypedResults.Ok(LoginResponse.For(caller.Admin, caller.Org, clock.Now()))).AddEndpointFilterFactory(LegacySessionFilter.Factory)
+        legacy.MapGet("/api/v1/auth", Session).ServedBy((_, caller, clock) => Session(caller, clock), LegacyJson.Default.LoginResponse)
             .WithName("LegacySession").WithSummary("Check that the session works").OnLegacySession();
         legacy.MapDelete("/api/v1/auth", Logout).AddEndpointFilter<NoFieldsBodyFilter>().WithName("LegacyLogout").WithSummary("Log out (always 204)").LegacyLogoutDocs();
         legacy.MapDelete("/auth", Logout).AddEndpointFilter<NoFieldsBodyFilter>() // one public SDK drops the /api/v1 prefix
             .WithName("LegacyLogoutShort").WithSummary("Log out, the path one public SDK uses (always 204)").LegacyLogoutDocs();
     }
+
+    /// <summary>GET /api/v1/auth, the call SDKs make to keep a session alive: no allocation of its own when passwords never expire.</summary>
+    private static Ok<LoginResponse> Session(LegacyCaller caller, TimeProvider clock) =>
+        LoginResponse.For(caller.Admin, caller.Org, clock.Now()) is var body && ReferenceEquals(body, LoginResponse.NeverExpires) ? NeverExpiresOk : TypedResults.Ok(body);
+
+    private static readonly Ok<LoginResponse> NeverExpiresOk = TypedResults.Ok(LoginResponse.NeverExpires);
 
     private sealed record LoginInput(string ApiKey, string Username, string Password, string Timestamp);
 

@@ -16,9 +16,33 @@ public sealed record LegacyKey(long Id, string KeyValue, string KeyType, string[
     public static LegacyKey From(OrgSnapshot org, KeySnapshot k, long nowMs)
     {
         var status = org.StatusOf(k, nowMs);
-        return new(k.Id, k.Value, k.Type.ToString(), All, status == KeyStatus.ENABLED, status.ToString(),
-            k.DisabledReason?.ToString(), k.LastModifiedAtMs / 1000, new ModifiedBy(k.LastModifiedById, k.LastModifiedByName), "");
+        return new(k.Id, k.Value, Name(k.Type), All, status == KeyStatus.ENABLED, Name(status),
+            k.DisabledReason is { } reason ? Name(reason) : null, k.LastModifiedAtMs / 1000, new ModifiedBy(k.LastModifiedById, k.LastModifiedByName), "");
     }
+
+    // Enum.ToString boxes the value and looks its name up on every call; every legacy client lists its keys on every call.
+    private static string Name(Data.KeyType t) => t switch
+    {
+        Data.KeyType.CLOUD_SERVICE => nameof(Data.KeyType.CLOUD_SERVICE),
+        Data.KeyType.SANDBOX_SUBMISSION => nameof(Data.KeyType.SANDBOX_SUBMISSION),
+        _ => t.ToString(),
+    };
+
+    private static string Name(KeyStatus s) => s switch
+    {
+        KeyStatus.ENABLED => nameof(KeyStatus.ENABLED),
+        KeyStatus.DISABLED => nameof(KeyStatus.DISABLED),
+        KeyStatus.SUBSCRIPTION_EXPIRED => nameof(KeyStatus.SUBSCRIPTION_EXPIRED),
+        _ => s.ToString(),
+    };
+
+    private static string Name(Data.DisabledReason r) => r switch
+    {
+        Data.DisabledReason.THRESHOLD_EXCEEDED => nameof(Data.DisabledReason.THRESHOLD_EXCEEDED),
+        Data.DisabledReason.TERMS_VIOLATION => nameof(Data.DisabledReason.TERMS_VIOLATION),
+        Data.DisabledReason.OTHER => nameof(Data.DisabledReason.OTHER),
+        _ => r.ToString(),
+    };
 }
 
 public sealed record ActivationStatus(string OrgEditStatus, string OrgLastActivateStatus)
@@ -32,7 +56,8 @@ public static class LegacyKeysApi
     public static void MapLegacyKeys(this RouteGroupBuilder legacy)
     {
         var api = legacy.MapGroup("/api/v1").AddEndpointFilterFactory(LegacySessionFilter.Factory).OnLegacySession();
-        api.MapGet("/apiKeys", List).WithName("ListKeys").WithSummary("List the organization's keys with their values")
+        api.MapGet("/apiKeys", List).ServedBy((http, caller, clock) => List(KeyTypeOf(http.Request), caller, clock), LegacyJson.Default.LegacyKeyArray)
+            .WithName("ListKeys").WithSummary("List the organization's keys with their values")
             .RefusesLegacy(400, "INVALID_INPUT_ARGUMENT").RefusesLegacy(403, "ACCESS_DENIED");
         api.MapPost("/apiKeys", Add).WithName("AddKey").WithSummary("Add a key of a type the organization does not have")
             .DocumentsBody<LegacyAddKeyRequest, RouteHandlerBuilder>("application/json", optional: true).RefusesLegacy(400, "INVALID_INPUT_ARGUMENT")
@@ -72,6 +97,9 @@ public static class LegacyKeysApi
         if (second is not null) keys[i] = LegacyKey.From(org, second, now);
         return TypedResults.Ok(keys);
     }
+
+    /// <summary>The keyType query parameter as the framework binds it (several values joined by commas); no query, no collection.</summary>
+    private static string? KeyTypeOf(HttpRequest r) => r.QueryString.HasValue ? (string?)r.Query["keyType"] : null;
 
     // As ToUpperInvariant() == value, without the copy (OrdinalIgnoreCase folds case the same, invariantly).
     private static bool Is(string keyType, string value) => keyType.Equals(value, StringComparison.OrdinalIgnoreCase);

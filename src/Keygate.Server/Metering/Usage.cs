@@ -28,10 +28,30 @@ public readonly record struct RateWindow(int Limit, long Remaining, int ResetSec
     {
         if (Limit <= 0) return;
         var h = response.Headers;
-        h["X-RateLimit-Limit"] = Limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        h["X-RateLimit-Limit"] = LimitText(Limit);
         h["X-RateLimit-Remaining"] = Remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        h["X-RateLimit-Reset"] = ResetSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        h["X-RateLimit-Reset"] = ResetText(ResetSeconds);
     }
+
+    // Every metered answer carries these; the limit is the org's (a handful of values) and the reset at most an hour of
+    // seconds, so their strings are made once instead of per call. Only the remaining count is new each time.
+    private sealed record Text(int Value, string String);
+    private static Text _lastLimit = new(0, "0");
+    private static readonly string?[] Resets = new string?[3601];
+
+    private static string LimitText(int limit)
+    {
+        var last = _lastLimit;
+        if (last.Value == limit) return last.String;
+        var text = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _lastLimit = new Text(limit, text);
+        return text;
+    }
+
+    private static string ResetText(int seconds) =>
+        (uint)seconds < (uint)Resets.Length
+            ? Resets[seconds] ??= seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>What metering decided about one call.</summary>

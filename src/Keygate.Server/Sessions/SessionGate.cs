@@ -1,3 +1,5 @@
+using System.Buffers;
+using Microsoft.Extensions.Primitives;
 using Keygate.Kernel;
 using Keygate.Keys;
 using Keygate.Metering;
@@ -32,9 +34,38 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
 
     public static string? SessionId(HttpRequest r)
     {
+        if (PlainSessionCookie(r.Headers.Cookie) is { IsEmpty: false } plain) return plain.ToString();
         if (r.Cookies.TryGetValue("JSESSIONID", out var c) && !string.IsNullOrEmpty(c)) return c;
         var h = r.Headers["JSessionID"];
         return h.Count > 0 ? h[0] : null;
+    }
+
+    private const string CookiePrefix = "JSESSIONID=";
+
+    // The cookie-octets of RFC 6265 without '%': a value of only these is the same string after the framework's parse.
+    private static readonly SearchValues<char> PlainValue =
+        SearchValues.Create("!#$&'()*+-./0123456789:<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
+
+    /// <summary>
+    /// The id from a Cookie header that is exactly <c>JSESSIONID=value</c>, as every SDK sends it, without building the
+    /// request's cookie collection (a dictionary per call); empty for anything else (more cookies, quotes, escapes,
+    /// another spelling), which the framework's parser then reads as before.
+    /// </summary>
+    private static ReadOnlySpan<char> PlainSessionCookie(StringValues header)
+    {
+        if (header.Count != 1 || header[0] is not { } value || value.Length <= CookiePrefix.Length
+            || !value.StartsWith(CookiePrefix, StringComparison.Ordinal))
+            return default;
+        var id = value.AsSpan(CookiePrefix.Length);
+        return id.ContainsAnyExcept(PlainValue) ? default : id;
+    }
+
+    /// <summary>The request's session, looked up by the id in place (no string of it) when the Cookie header is the plain one.</summary>
+    private ValueTask<SessionEntry?> FindSessionAsync(HttpRequest r, CancellationToken ct)
+    {
+        var plain = PlainSessionCookie(r.Headers.Cookie);
+        if (!plain.IsEmpty) return sessions.FindAsync(plain, ct);
+        return SessionId(r) is { } id ? sessions.FindAsync(id, ct) : default;
     }
 
     public ValueTask<KeygateError?> CheckAsync(HttpContext http, LegacyCaller caller) =>
@@ -69,8 +100,7 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
 
     private async ValueTask<KeygateError?> CheckCoreAsync(HttpContext http, LegacyCaller caller, MethodWeight weight)
     {
-        var id = SessionId(http.Request);
-        var session = id is null ? null : await sessions.FindAsync(id, http.RequestAborted);
+        var session = await FindSessionAsync(http.Request, http.RequestAborted);
         if (session is null) return KeygateError.SessionNotValid;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         // Past its lifetime the session is over whatever its activity (contract A2); the sweep removes it.

@@ -27,17 +27,17 @@ public sealed partial class HotPathAllocationTests(ITestOutputHelper output)
     private const int Calls = 10_000;
 
     /// <summary>
-    /// Keygate's bytes per call may exceed the baseline's by this much. Measured on 2026-12-03: before issue 18 a call
-    /// allocated about 3.2 KB (GET /api/v1/apiKeys: 4,739 B against the baseline's 1,559 B) and 2.7 KB (GET /api/v1/auth:
-    /// 3,936 against 1,247) more; after it about 1.5–1.9 and 1.2–1.3 KB more (3,112–3,444 and 2,419–2,591 B in two runs). The gate itself allocates nothing
-    /// (LegacyAuthTests); what is left is the request's service scope and LegacyCaller, the cookie collection, the endpoint
-    /// filters' invocation context, the X-RateLimit-* values, the key objects and the typed results. Generous, so that
-    /// background work (the usage flush) cannot fail it, and still well under what the portal's middleware cost every call.
+    /// Issue 18's bar: a hot-path call allocates no more than the bare baseline's (the gate itself allocates nothing:
+    /// LegacyAuthTests). Measured on 2026-12-03 before issue 18: 4,739 B against the baseline's 1,559 (GET /api/v1/apiKeys) and
+    /// 3,936 against 1,247 (GET /api/v1/auth); after the portal middleware left the API's path 3,112–3,444 and 2,419–2,591;
+    /// on 2026-12-04, with the reads served by LegacyReads, the cookie read in place, no catch-all route and no
+    /// Items dictionary, 1,224–1,318 and 1,096–1,132 (baseline 1,558–1,560 and 1,247–1,248). What the server does on its
+    /// own meanwhile (the usage flush, the session sweep) is counted in Keygate's figure and is a few bytes per call.
     /// </summary>
-    private const double AllowedAboveBaseline = 2560;
+    private const string Bar = "issue 18: no more than the baseline";
 
     [Fact]
-    public async Task AHotPathCallAllocatesAtMostTwoAndAHalfKilobytesMoreThanTheBareBaselineEndToEnd()
+    public async Task AHotPathCallAllocatesNoMoreThanTheBareBaselineEndToEnd()
     {
         Assert.SkipUnless(File.Exists(BaselineDll), $"the baseline is not built: {BaselineDll}");
         await using var database = new NodeDatabase();
@@ -60,10 +60,10 @@ public sealed partial class HotPathAllocationTests(ITestOutputHelper output)
 
             output.WriteLine($"bytes per call, GET /api/v1/apiKeys: Keygate {keygateKeys:F0}, baseline {baselineKeys:F0}");
             output.WriteLine($"bytes per call, GET /api/v1/auth: Keygate {keygateSession:F0}, baseline {baselineSession:F0}");
-            Assert.True(keygateKeys <= baselineKeys + AllowedAboveBaseline,
-                $"GET /api/v1/apiKeys allocated {keygateKeys:F0} B per call in Keygate against {baselineKeys:F0} B in the baseline");
-            Assert.True(keygateSession <= baselineSession + AllowedAboveBaseline,
-                $"GET /api/v1/auth allocated {keygateSession:F0} B per call in Keygate against {baselineSession:F0} B in the baseline");
+            Assert.True(keygateKeys <= baselineKeys,
+                $"{Bar}: GET /api/v1/apiKeys allocated {keygateKeys:F0} B per call in Keygate against {baselineKeys:F0} B in the baseline");
+            Assert.True(keygateSession <= baselineSession,
+                $"{Bar}: GET /api/v1/auth allocated {keygateSession:F0} B per call in Keygate against {baselineSession:F0} B in the baseline");
         }
         finally
         {

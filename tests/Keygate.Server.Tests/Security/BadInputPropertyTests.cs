@@ -108,6 +108,8 @@ public sealed class BadInputPropertyTests(KeygateApp app, ITestOutputHelper outp
         var routes = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => !IsPortalPage(e))
             .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"]).Select(m => $"{m} /{e.RoutePattern.RawText!.TrimStart('/')}"))
+            // The gateway's /api/v1 catch-all is answered by a middleware after routing (GatewaySetup), not by a route.
+            .Append("* /api/v1/{**path}")
             .Distinct().Order(StringComparer.Ordinal).ToArray();
         var known = RouteTable.All.Select(r => r.Key).ToHashSet();
         Assert.True(routes.Length >= RouteTable.All.Length / 2, "the endpoint list looks empty: " + string.Join(", ", routes));
