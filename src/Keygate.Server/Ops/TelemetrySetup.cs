@@ -27,6 +27,12 @@ public static class TelemetrySetup
     /// <summary>What the HttpClient and DNS metrics may keep: their peer address, port and host name could name an org's webhook receiver.</summary>
     private static readonly string[] ClientTags = ["http.request.method", "http.response.status_code", "error.type", "url.scheme", "network.protocol.version"];
 
+    /// <summary>
+    /// What the request-duration histogram keeps: route, method, status and error (docs/operations.md). The scheme and the
+    /// protocol version say nothing an operator acts on, and every tag is looked up for every request (issue 18).
+    /// </summary>
+    private static readonly string[] ServerTags = ["http.route", "http.request.method", "http.response.status_code", "error.type"];
+
     /// <summary>What Npgsql's metrics may keep: its pool name is the connection string (host, user, database).</summary>
     private static readonly string[] DatabaseTags = ["db.client.connection.state"];
 
@@ -37,6 +43,7 @@ public static class TelemetrySetup
     private static Func<Instrument, MetricStreamConfiguration?> HostsOwn(IMeterFactory own) => i =>
         i.Meter.Scope is IMeterFactory f && f != own ? MetricStreamConfiguration.Drop
         : i.Meter.Name is "System.Net.Http" or "System.Net.NameResolution" ? new MetricStreamConfiguration { TagKeys = ClientTags }
+        : i.Meter.Name is "Microsoft.AspNetCore.Hosting" && i.Name == "http.server.request.duration" ? new MetricStreamConfiguration { TagKeys = ServerTags }
         // promtool refuses "_count" on a gauge (as for the runtime's renames above).
         : i.Meter.Name is "Npgsql" ? new MetricStreamConfiguration
         {
