@@ -108,5 +108,7 @@ $(row "GET /api/v1/auth (session check only)" auth.kg)
 | hot path req/s, Keygate / baseline | $(calc %.2f "${R[hot.kg.rps]} / ${R[hot.base.rps]}") | ≥ 0.90 ($(verdict "${R[hot.kg.rps]} / ${R[hot.base.rps]} >= 0.90")) |
 | hot path p99, Keygate / baseline | $(calc %.2f "${R[hot.kg.p99_us]} / ${R[hot.base.p99_us]}") | ≤ 1.3 ($(verdict "${R[hot.kg.p99_us]} / ${R[hot.base.p99_us]} <= 1.3")) |
 | session check req/s, Keygate / baseline | $(calc %.2f "${R[auth.kg.rps]} / ${R[auth.base.rps]}") | ≥ 0.92 ($(verdict "${R[auth.kg.rps]} / ${R[auth.base.rps]} >= 0.92")) |
+| server CPU per call, hot path, Keygate / baseline | $(cpu_per_call hot.kg ticks) / $(cpu_per_call hot.base ticks) µs | — |
+| server CPU per call, session check, Keygate / baseline | $(cpu_per_call auth.kg ticks) / $(cpu_per_call auth.base ticks) µs | — |
 EOF
 }

@@ -22,15 +22,25 @@ alternate() {
     local a=$1 a_url=$2 b=$3 b_url=$4 script=$5 r
     for r in $(seq 1 "$rounds"); do
         if [ $((r % 2)) -eq 1 ]; then
-            measure "$a.$r" "$a_url" "$script" "$conns" "$threads" "$dur"
-            measure "$b.$r" "$b_url" "$script" "$conns" "$threads" "$dur"
+            measured "$a.$r" "$a_url" "$script"
+            measured "$b.$r" "$b_url" "$script"
         else
-            measure "$b.$r" "$b_url" "$script" "$conns" "$threads" "$dur"
-            measure "$a.$r" "$a_url" "$script" "$conns" "$threads" "$dur"
+            measured "$b.$r" "$b_url" "$script"
+            measured "$a.$r" "$a_url" "$script"
         fi
     done
     aggregate "$a"
     aggregate "$b"
+}
+
+# measured KEY URL SCRIPT : one load of the alternation; when cpu_pid names the server of KEY's scenario (cpu_pid[hot.kg]
+# for KEY hot.kg.2), also that server's CPU ticks over the load, R[KEY.ticks] (cpu_per_call in gateway.sh reads them).
+declare -A cpu_pid
+measured() {
+    local key=$1 pid=${cpu_pid[${1%.*}]:-} before=0
+    [ -z "$pid" ] || before=$(cpu_ticks "$pid")
+    measure "$key" "$2" "$3" "$conns" "$threads" "$dur"
+    [ -z "$pid" ] || R[$key.ticks]=$(( $(cpu_ticks "$pid") - before ))
 }
 
 aggregate() {
