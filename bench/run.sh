@@ -136,6 +136,9 @@ warm_up "$kg_url/api/v1/apiKeys" session.lua
 # The servers' CPU per answered call beside req/s: steadier on a shared machine (wrk and both servers share 2 cores).
 cpu_pid[hot.base]=$base_pid cpu_pid[hot.kg]=$kg_pid cpu_pid[auth.base]=$base_pid cpu_pid[auth.kg]=$kg_pid
 alternate hot.base "$base_url/api/v1/apiKeys" hot.kg "$kg_url/api/v1/apiKeys" session.lua
+# Each route warms up before its own loads: the session check's code paths are still being tiered up otherwise.
+warm_up "$base_url/api/v1/auth" session.lua
+warm_up "$kg_url/api/v1/auth" session.lua
 alternate auth.base "$base_url/api/v1/auth" auth.kg "$kg_url/api/v1/auth" session.lua
 
 if [ "$hot_only" -eq 1 ]; then
