@@ -44,6 +44,8 @@ public static class TelemetrySetup
         i.Meter.Scope is IMeterFactory f && f != own ? MetricStreamConfiguration.Drop
         : i.Meter.Name is "System.Net.Http" or "System.Net.NameResolution" ? new MetricStreamConfiguration { TagKeys = ClientTags }
         : i.Meter.Name is "Microsoft.AspNetCore.Hosting" && i.Name == "http.server.request.duration" ? new MetricStreamConfiguration { TagKeys = ServerTags }
+        // Requests in flight as one number: its method and scheme tags were looked up twice per request (start and end).
+        : i.Meter.Name is "Microsoft.AspNetCore.Hosting" && i.Name == "http.server.active_requests" ? new MetricStreamConfiguration { TagKeys = [] }
         // promtool refuses "_count" on a gauge (as for the runtime's renames above).
         : i.Meter.Name is "Npgsql" ? new MetricStreamConfiguration
         {
