@@ -13,7 +13,7 @@ namespace Keygate.Tests;
 /// forward the /api/v1 paths they do not answer to one sample upstream (contract A7), which trusts node A's JWKS.
 /// Nothing starts unless the cluster tests can run; then the database and the Redis keys go at the end.
 /// </summary>
-public sealed class KeygateCluster : IAsyncLifetime
+public class KeygateCluster : IAsyncLifetime
 {
     public static bool CanRun => KeygateApp.ClusterReady && NginxProcess.Binary is not null;
     public static string SkipReason => KeygateApp.ClusterReady ? NginxProcess.SkipReason : KeygateApp.ClusterSkipReason;
@@ -25,6 +25,9 @@ public sealed class KeygateCluster : IAsyncLifetime
     private NginxProcess? _nginx;
     private SampleUpstreamHost? _upstream;
     private bool _created;
+
+    /// <summary>Settings of a variant's nodes, on top of the usual ones.</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
 
     public NodeProcess A => _a ?? throw new InvalidOperationException("The cluster did not start.");
     public NodeProcess B => _b ?? throw new InvalidOperationException("The cluster did not start.");
@@ -57,6 +60,7 @@ public sealed class KeygateCluster : IAsyncLifetime
             ["Keygate__LoginThrottle__FailuresPerAddress"] = "100000000",
             ["Logging__LogLevel__Default"] = "Warning",
         };
+        foreach (var (k, v) in Settings) node[k] = v;
         try
         {
             // Node A's port first: the upstream must know where the JWKS is, and the nodes where the upstream is.
