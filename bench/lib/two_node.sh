@@ -29,7 +29,7 @@ two_node_bench() {
     # Node 2 starts after the bench session was opened, so it also loads it at start: this measures the hot
     # path on two nodes, whether or not sessions opened later are shared (issue 6 tests that).
     say "node 2 (MigrateOnStart off); nginx in front of both nodes, and in front of the baseline"
-    start_node node2 --Keygate:Database:MigrateOnStart=false
+    start_node node2 --Keygate:Database:MigrateOnStart=false --Keygate:Cluster:HotPath=PerCallScript
     node2_url=$url node2_pid=$pid
     start_nginx lb-keygate "$(port_of "$node1_url")" "$(port_of "$node2_url")"
     lb_kg=$url

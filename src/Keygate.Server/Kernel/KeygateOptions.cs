@@ -155,5 +155,5 @@ public enum ClusterHotPath
 
 public sealed class ClusterOptions
 {
-    public ClusterHotPath HotPath { get; set; } = ClusterHotPath.Leases;
+    public ClusterHotPath HotPath { get; set; } = ClusterHotPath.PerCallScript;
 }
