@@ -11,6 +11,9 @@
 #                             Redis (BENCH_REDIS, default 127.0.0.1:6379), nginx and psql
 #   --gateway-only            only the gateway scenario (its table goes to bench/results/latest-gateway-<mode>.md);
 #                             with BENCH_PERF=FILE, one more Keygate leg then runs under `perf record -g` into FILE
+#   --hot-only                only the hot path and the session check against the baseline, in alternating rounds
+#                             (full mode: 3 x 10 s each, about 2 minutes once built; table in latest-hot-<mode>.md);
+#                             BENCH_PERF=FILE records one more Keygate hot-path load as above
 #   --no-build                use the Release build that is already there
 # Prints the results table and writes it, with wrk's raw output, to bench/results/. Every load targets
 # 127.0.0.1 only and ends by itself (bounded durations and counts).
@@ -21,14 +24,16 @@ mode=full
 build=1
 two_node=0
 gateway_only=0
+hot_only=0
 for arg in "$@"; do
     case $arg in
         --quick) mode=quick ;;
         --plumbing) mode=plumbing ;;
         --two-node) two_node=1 ;;
         --gateway-only) gateway_only=1 ;;
+        --hot-only) hot_only=1 ;;
         --no-build) build=0 ;;
-        *) echo "usage: bench/run.sh [--quick|--plumbing] [--two-node|--gateway-only] [--no-build]" >&2; exit 2 ;;
+        *) echo "usage: bench/run.sh [--quick|--plumbing] [--two-node|--gateway-only|--hot-only] [--no-build]" >&2; exit 2 ;;
     esac
 done
 case $mode in
@@ -97,8 +102,10 @@ if [ -n "${BENCH_PERF:-}" ]; then export DOTNET_PerfMapEnabled=1; fi
 say "starting Keygate (fresh SQLite database, a gateway route to the sample upstream) and the baseline"
 gateway_settings
 with_baseline start_keygate keygate "$work/keygate.db" "${gw_settings[@]}"
-say "starting the sample upstream and the bare YARP proxy in front of it"
-start_upstreams
+if [ "$hot_only" -eq 0 ]; then
+    say "starting the sample upstream and the bare YARP proxy in front of it"
+    start_upstreams
+fi
 
 say "bench org: provider API, portal, legacy login"
 bench_org "$kg_url"
@@ -128,6 +135,23 @@ warm_up "$base_url/api/v1/apiKeys" session.lua
 warm_up "$kg_url/api/v1/apiKeys" session.lua
 alternate hot.base "$base_url/api/v1/apiKeys" hot.kg "$kg_url/api/v1/apiKeys" session.lua
 alternate auth.base "$base_url/api/v1/auth" auth.kg "$kg_url/api/v1/auth" session.lua
+
+if [ "$hot_only" -eq 1 ]; then
+    if [ -n "${BENCH_PERF:-}" ]; then
+        say "perf: one more Keygate hot-path load, recorded into $BENCH_PERF"
+        perf record -F 999 -g -p "$kg_pid" -o "$BENCH_PERF" -- sleep "$dur" >"$work/perf.log" 2>&1 &
+        perf_pid=$!
+        measure hot.perf "$kg_url/api/v1/apiKeys" session.lua "$conns" "$threads" "$dur"
+        wait "$perf_pid"
+    fi
+    mkdir -p "$results"
+    hot_table | tee "$results/latest-hot-$mode.md"
+    for k in hot.kg auth.kg hot.base auth.base; do
+        [ "${R[$k.non2xx]}" = 0 ] || { echo "BENCH CHECK FAILED: $k: ${R[$k.non2xx]} non-2xx answers"; exit 1; }
+    done
+    echo "bench checks passed (no errors)"
+    exit 0
+fi
 
 say "gateway: GET $gw_path on the upstream directly, behind a bare YARP proxy, behind Keygate, $conns connections, $rounds x ${dur} s each"
 gateway_bench

@@ -90,3 +90,23 @@ $(leg "Keygate gateway (session cookie)" gw.kg)
 | bare proxy / upstream directly: req/s, p99 | $(calc %.2f "${R[gw.bare.rps]} / ${R[gw.direct.rps]}"), $(calc %.2f "${R[gw.bare.p99_us]} / ${R[gw.direct.p99_us]}") | — |
 EOF
 }
+
+hot_table() { # bench/run.sh --hot-only
+    cat <<EOF
+## Hot path ($mode mode, $started, load average $load_start at the start, $(cut -d' ' -f1 /proc/loadavg) at the end)
+
+$rounds round(s) of ${dur} s per load after a ${warm} s warm-up, Keygate and the baseline in turns; req/s is the mean of the
+rounds, p50 and p99 the median.
+
+| Scenario ($conns connections) | Keygate req/s | p50 | p99 | Baseline req/s | p50 | p99 | req/s ratio | p99 ratio |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
+$(row "GET /api/v1/apiKeys on a live session (hot path)" hot.kg)
+$(row "GET /api/v1/auth (session check only)" auth.kg)
+
+| Measure | Result | Target (issue 18) |
+|---|---:|---|
+| hot path req/s, Keygate / baseline | $(calc %.2f "${R[hot.kg.rps]} / ${R[hot.base.rps]}") | ≥ 0.90 ($(verdict "${R[hot.kg.rps]} / ${R[hot.base.rps]} >= 0.90")) |
+| hot path p99, Keygate / baseline | $(calc %.2f "${R[hot.kg.p99_us]} / ${R[hot.base.p99_us]}") | ≤ 1.3 ($(verdict "${R[hot.kg.p99_us]} / ${R[hot.base.p99_us]} <= 1.3")) |
+| session check req/s, Keygate / baseline | $(calc %.2f "${R[auth.kg.rps]} / ${R[auth.base.rps]}") | ≥ 0.92 ($(verdict "${R[auth.kg.rps]} / ${R[auth.base.rps]} >= 0.92")) |
+EOF
+}

@@ -21,9 +21,28 @@ public sealed class AccountChanges(AppDbContext db, Passwords passwords, TimePro
         return actor.Kind == ActorKind.Operator ? staff : staff.Where(a => a.ServiceProviderId == actor.ServiceProviderId);
     }
 
-    public async Task<Result<Account>> UpdateStaffAsync(Actor actor, long id, bool? disabled, string? password)
+    /// <summary>A new console login of the actor's side (the operator may name a service provider); the name is unique across every account.</summary>
+    public async Task<Result<Account>> CreateStaffAsync(Actor actor, string username, string password, long? serviceProviderId)
+    {
+        if (Passwords.Validate(username, password) is { } invalid) return invalid;
+        var owner = await Owners.ResolveAsync(db, actor, serviceProviderId);
+        if (owner.Error is { } notOwned) return notOwned;
+        var now = clock.Now();
+        var account = new Account
+        {
+            Kind = AccountKind.Staff, Username = username.Trim(), NormalizedUsername = Account.Normalize(username),
+            PasswordHash = passwords.Hash(password), ServiceProviderId = owner.Value, CreatedAtMs = now,
+        };
+        var taken = await AccountCreation.TryAddAsync(db, account,
+            AuditLog.Event(actor, null, "staff.create", null, AuditLog.Success, now, $"username={account.Username}"));
+        return taken is { } e ? e : account;
+    }
+
+    /// <param name="self">The console login asking, if any: it may set its own password but not disable itself (CANNOT_CHANGE_OWN_ACCOUNT).</param>
+    public async Task<Result<Account>> UpdateStaffAsync(Actor actor, long id, bool? disabled, string? password, long? self = null)
     {
         if (await VisibleStaff(actor).FirstOrDefaultAsync(a => a.Id == id) is not { } account) return KeygateError.NotFound;
+        if (id == self && disabled == true) return await RefusedAsync(actor, "staff.update", account, KeygateError.CannotChangeOwnAccount);
         if (password is not null && Passwords.Validate(account.Username, password) is { } invalid) return invalid;
         var detail = new List<string> { $"username={account.Username}" };
         if (disabled is { } d) { account.Disabled = d; detail.Add($"disabled={d}"); }
@@ -33,12 +52,22 @@ public sealed class AccountChanges(AppDbContext db, Passwords passwords, TimePro
         return account;
     }
 
-    public async Task<KeygateError?> DeleteStaffAsync(Actor actor, long id)
+    /// <param name="self">The console login asking, if any: it cannot delete itself (CANNOT_CHANGE_OWN_ACCOUNT).</param>
+    public async Task<KeygateError?> DeleteStaffAsync(Actor actor, long id, long? self = null)
     {
         if (await VisibleStaff(actor).FirstOrDefaultAsync(a => a.Id == id) is not { } account) return KeygateError.NotFound;
+        if (id == self) return await RefusedAsync(actor, "staff.delete", account, KeygateError.CannotChangeOwnAccount);
         db.Accounts.Remove(account);
         db.AuditEvents.Add(AuditLog.Event(actor, null, "staff.delete", null, AuditLog.Success, clock.Now(), $"username={account.Username}"));
         await db.SaveChangesAsync();
         return null;
+    }
+
+    private async Task<KeygateError> RefusedAsync(Actor actor, string action, Account account, KeygateError refusal)
+    {
+        db.ChangeTracker.Clear();
+        db.AuditEvents.Add(AuditLog.Event(actor, null, action, null, refusal.Code, clock.Now(), $"username={account.Username}"));
+        await db.SaveChangesAsync();
+        return refusal;
     }
 }

@@ -42,13 +42,17 @@ public static partial class RequestValidation
     /// RFC 8259 forbids sending one, and System.Text.Json would skip it silently. The first bytes are only looked at,
     /// not consumed, so the body still streams to the binder. Only requests bound to a typed body are checked.
     /// </summary>
-    public static void UseNoByteOrderMark(this WebApplication app) => app.Use(async (ctx, next) =>
+    public static void UseNoByteOrderMark(this WebApplication app) => app.Use((ctx, next) =>
+        ctx.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>() is not null && JsonBody.IsJson(ctx.Request.ContentType)
+            ? CheckedAsync(ctx, next)
+            : next(ctx)); // most requests: no async state machine for them
+
+    private static async Task CheckedAsync(HttpContext ctx, RequestDelegate next)
     {
-        if (ctx.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>() is not null && JsonBody.IsJson(ctx.Request.ContentType)
-            && await StartsWithByteOrderMarkAsync(ctx.Request.BodyReader, ctx.RequestAborted))
+        if (await StartsWithByteOrderMarkAsync(ctx.Request.BodyReader, ctx.RequestAborted))
             throw new BadHttpRequestException("The request body starts with a byte-order mark.", StatusCodes.Status400BadRequest);
         await next(ctx);
-    });
+    }
 
     private static async Task<bool> StartsWithByteOrderMarkAsync(System.IO.Pipelines.PipeReader body, CancellationToken ct)
     {

@@ -15,7 +15,7 @@ public static class LegacyAdminsApi
 
     public static void MapLegacyAdmins(this RouteGroupBuilder legacy)
     {
-        var api = legacy.MapGroup("/api/v1").AddEndpointFilter<LegacySessionFilter>().OnLegacySession();
+        var api = legacy.MapGroup("/api/v1").AddEndpointFilterFactory(LegacySessionFilter.Factory).OnLegacySession();
         api.MapGet("/adminUsers", List).WithName("ListAdminUsers").WithSummary("List the organization's admins (search, page, pageSize)")
             .RefusesLegacy(400, "INVALID_INPUT_ARGUMENT");
         api.MapGet("/adminUsers/{adminId}", Get).WithName("GetAdminUser").WithSummary("Read one admin").RefusesLegacy(404, "RESOURCE_NOT_FOUND");

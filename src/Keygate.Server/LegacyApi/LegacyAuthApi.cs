@@ -31,7 +31,7 @@ public static class LegacyAuthApi
     {
         legacy.MapPost("/api/v1/auth", Login).WithName("LegacyLogin").WithSummary("Log in with the obfuscated key; sets the JSESSIONID cookie")
             .LegacyLoginDocs();
-        legacy.MapGet("/api/v1/auth", (LegacyCaller caller, TimeProvider clock) => TypedResults.Ok(LoginResponse.For(caller.Admin, caller.Org, clock.Now()))).AddEndpointFilter<LegacySessionFilter>()
+        legacy.MapGet("/api/v1/auth", (LegacyCaller caller, TimeProvider clock) => TypedResults.Ok(LoginResponse.For(caller.Admin, caller.Org, clock.Now()))).AddEndpointFilterFactory(LegacySessionFilter.Factory)
             .WithName("LegacySession").WithSummary("Check that the session works").OnLegacySession();
         legacy.MapDelete("/api/v1/auth", Logout).AddEndpointFilter<NoFieldsBodyFilter>().WithName("LegacyLogout").WithSummary("Log out (always 204)").LegacyLogoutDocs();
         legacy.MapDelete("/auth", Logout).AddEndpointFilter<NoFieldsBodyFilter>() // one public SDK drops the /api/v1 prefix
@@ -182,23 +182,34 @@ public static class LegacyAuthApi
     }
 }
 
-/// <summary>Requires a working legacy session; answers {code,message} otherwise.</summary>
-public sealed class LegacySessionFilter(SessionGate gate, LegacyCaller caller) : IEndpointFilter
+/// <summary>
+/// Requires a working legacy session; answers {code,message} otherwise. One instance per endpoint, made when the
+/// endpoint is built (<see cref="Factory"/>), not one per call as AddEndpointFilter&lt;T&gt; would: every legacy call passes here.
+/// </summary>
+public sealed class LegacySessionFilter(SessionGate gate, EndpointFilterDelegate next)
 {
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next)
+    public static readonly Func<EndpointFilterFactoryContext, EndpointFilterDelegate, EndpointFilterDelegate> Factory =
+        (route, next) => new LegacySessionFilter(route.ApplicationServices.GetRequiredService<SessionGate>(), next).InvokeAsync;
+
+    private async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext ctx)
     {
-        var refusal = await gate.CheckAsync(ctx.HttpContext, caller);
-        caller.Rate.WriteTo(ctx.HttpContext.Response);
-        return refusal is not null ? ErrorResponses.Legacy(refusal, ctx.HttpContext) : await next(ctx);
+        var http = ctx.HttpContext;
+        var caller = http.RequestServices.GetRequiredService<LegacyCaller>();
+        var refusal = await gate.CheckAsync(http, caller);
+        caller.Rate.WriteTo(http.Response);
+        return refusal is not null ? ErrorResponses.Legacy(refusal, http) : await next(ctx);
     }
 }
 
 /// <summary>
 /// Cross-site protection on every legacy route, the sandbox's included (contract A2): no CORS, and nothing a
-/// browser sends from another origin or a sibling subdomain. The rule is <see cref="CrossSite"/>'s.
+/// browser sends from another origin or a sibling subdomain. The rule is <see cref="CrossSite"/>'s. Stateless, so
+/// one instance serves every call.
 /// </summary>
 public sealed class CrossSiteFilter : IEndpointFilter
 {
+    public static readonly CrossSiteFilter Instance = new();
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next) =>
         CrossSite.OriginRefusal(ctx.HttpContext.Request) is { } refusal ? ErrorResponses.Legacy(refusal) : await next(ctx);
 }
@@ -209,6 +220,8 @@ public sealed class CrossSiteFilter : IEndpointFilter
 /// </summary>
 public sealed class LegacyRequestFilter : IEndpointFilter
 {
+    public static readonly LegacyRequestFilter Instance = new();
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next) =>
         CrossSite.ContentTypeRefusal(ctx.HttpContext.Request) is { } refusal ? ErrorResponses.Legacy(refusal) : await next(ctx);
 }

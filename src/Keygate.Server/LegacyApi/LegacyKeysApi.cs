@@ -31,7 +31,7 @@ public static class LegacyKeysApi
 {
     public static void MapLegacyKeys(this RouteGroupBuilder legacy)
     {
-        var api = legacy.MapGroup("/api/v1").AddEndpointFilter<LegacySessionFilter>().OnLegacySession();
+        var api = legacy.MapGroup("/api/v1").AddEndpointFilterFactory(LegacySessionFilter.Factory).OnLegacySession();
         api.MapGet("/apiKeys", List).WithName("ListKeys").WithSummary("List the organization's keys with their values")
             .RefusesLegacy(400, "INVALID_INPUT_ARGUMENT").RefusesLegacy(403, "ACCESS_DENIED");
         api.MapPost("/apiKeys", Add).WithName("AddKey").WithSummary("Add a key of a type the organization does not have")
@@ -60,16 +60,21 @@ public static class LegacyKeysApi
         if (!caller.Admin.Rights.CanReadKeys) return ErrorResponses.Legacy(KeygateError.AccessDenied);
         var org = caller.Org;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        IEnumerable<KeySnapshot?> keys = keyType?.ToUpperInvariant() switch
-        {
-            null or "" or "CLOUD_SERVICE" => [org.Cloud],
-            "SANDBOX_SUBMISSION" => [org.Sandbox],
-            "ALL" => [org.Cloud, org.Sandbox],
-            _ => null!,
-        };
-        if (keys is null) return ErrorResponses.Legacy(KeygateError.Invalid("keyType must be CLOUD_SERVICE, SANDBOX_SUBMISSION or ALL."));
-        return TypedResults.Ok(keys.OfType<KeySnapshot>().Select(k => LegacyKey.From(org, k, now)).ToArray());
+        // No LINQ and no list: every legacy client calls this, and the answer is one array of at most two keys.
+        KeySnapshot? first, second = null;
+        if (string.IsNullOrEmpty(keyType) || Is(keyType, "CLOUD_SERVICE")) first = org.Cloud;
+        else if (Is(keyType, "SANDBOX_SUBMISSION")) first = org.Sandbox;
+        else if (Is(keyType, "ALL")) (first, second) = (org.Cloud, org.Sandbox);
+        else return ErrorResponses.Legacy(KeygateError.Invalid("keyType must be CLOUD_SERVICE, SANDBOX_SUBMISSION or ALL."));
+        var keys = new LegacyKey[(first is null ? 0 : 1) + (second is null ? 0 : 1)];
+        var i = 0;
+        if (first is not null) keys[i++] = LegacyKey.From(org, first, now);
+        if (second is not null) keys[i] = LegacyKey.From(org, second, now);
+        return TypedResults.Ok(keys);
     }
+
+    // As ToUpperInvariant() == value, without the copy (OrdinalIgnoreCase folds case the same, invariantly).
+    private static bool Is(string keyType, string value) => keyType.Equals(value, StringComparison.OrdinalIgnoreCase);
 
     private static async Task<Results<Created<LegacyKey>, JsonHttpResult<LegacyError>>> Add(
         HttpContext http, LegacyCaller caller, KeyLifecycle lifecycle, TimeProvider clock)

@@ -10,7 +10,7 @@ public static class LegacyRolesApi
 {
     public static void MapLegacyRoles(this RouteGroupBuilder legacy)
     {
-        var api = legacy.MapGroup("/api/v1").AddEndpointFilter<LegacySessionFilter>().OnLegacySession();
+        var api = legacy.MapGroup("/api/v1").AddEndpointFilterFactory(LegacySessionFilter.Factory).OnLegacySession();
         api.MapGet("/adminRoles", List).WithName("ListAdminRoles").WithSummary("List the organization's admin roles with their feature permissions");
         api.MapGet("/adminRoles/{roleId}", Get).WithName("GetAdminRole").WithSummary("Read one admin role").RefusesLegacy(404, "RESOURCE_NOT_FOUND");
         api.MapPost("/adminRoles", Add).WithName("AddAdminRole").WithSummary("Add a role")

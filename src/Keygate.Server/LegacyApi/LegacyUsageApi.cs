@@ -9,6 +9,6 @@ public static class LegacyUsageApi
 {
     public static void MapLegacyUsage(this RouteGroupBuilder legacy) =>
         legacy.MapGet("/api/v1/usage", async (LegacyCaller caller, IUsageCounter usage, TimeProvider clock) =>
-            TypedResults.Ok(await usage.ReadAsync(caller.Org.OrgId, caller.Org.Limits, clock.Now()))).AddEndpointFilter<LegacySessionFilter>()
+            TypedResults.Ok(await usage.ReadAsync(caller.Org.OrgId, caller.Org.Limits, clock.Now()))).AddEndpointFilterFactory(LegacySessionFilter.Factory)
             .WithName("LegacyUsage").WithSummary("Read the organization's own usage").OnLegacySession();
 }

@@ -7,6 +7,9 @@ namespace Keygate.Organizations;
 public sealed record SubscriptionRequest(bool Enabled,
     [property: Range(0, 253402300799, ErrorMessage = "expiresAt must be epoch seconds or null.")] long? ExpiresAt = null);
 
+/// <summary>POST …/suspend: the note is kept in the audit log and sent with the org.suspended webhook.</summary>
+public sealed record SuspendRequest([property: MaxLength(1000, ErrorMessage = "note must be at most 1000 characters.")] string? Note = null);
+
 public sealed record ThresholdPatch(
     [property: Range(1, long.MaxValue, ErrorMessage = ThresholdPatch.Positive)] long? Calls = null,
     [property: Range(1, long.MaxValue, ErrorMessage = ThresholdPatch.Positive)] long? WindowSeconds = null,

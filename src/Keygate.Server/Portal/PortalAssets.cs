@@ -8,7 +8,7 @@ namespace Keygate.Portal;
 /// </summary>
 public static class PortalAssets
 {
-    public static void UsePortalAssets(this WebApplication app) => app.UseStaticFiles(new StaticFileOptions
+    public static void UsePortalAssets(this IApplicationBuilder app) => app.UseStaticFiles(new StaticFileOptions
     {
         FileProvider = new EmbeddedFileProvider(typeof(PortalAssets).Assembly, "Keygate.wwwroot"),
     });

@@ -91,7 +91,7 @@ public static class PortalAuth
     /// An org admin's cookie works while the admin exists, is enabled and has the password this login was made with
     /// (contract A8: those end the admin's other sessions). Read from the org's snapshot, which every node keeps current.
     /// </summary>
-    private static async Task<AdminSnapshot?> AdminOfAsync(ClaimsPrincipal user, IServiceProvider services)
+    private static async Task<(AdminSnapshot Admin, OrgSnapshot Org)?> AdminOfAsync(ClaimsPrincipal user, IServiceProvider services)
     {
         if (!long.TryParse(user.FindFirstValue(OrgClaim), out var orgId) || !long.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var id))
             return null;
@@ -99,7 +99,22 @@ public static class PortalAuth
         // The password the login was made with, compared exactly: a clock of millisecond grain cannot order a login and a
         // change made in the same millisecond, and a cookie from before this claim existed counts as another password.
         return org?.ActiveAdmin(id) is { } admin && user.FindFirstValue(PasswordSetClaim) == admin.PasswordChangedAtMs.ToString(CultureInfo.InvariantCulture)
-            ? admin : null;
+            ? (admin, org) : null;
+    }
+
+    /// <summary>
+    /// Contract A8: an org admin whose password expired or was reset by the provider is asked for a new one before anything
+    /// else. Set by the cookie check; <see cref="PasswordChangeGate"/> sends every other portal page there.
+    /// </summary>
+    public static bool MustChangePassword(HttpContext http) => http.Items[MustChangeKey] is true;
+    private const string MustChangeKey = "keygate:mustChangePassword";
+
+    /// <summary>The login's principal with the admin's new password time, so that their own password change keeps it open.</summary>
+    public static ClaimsPrincipal WithPasswordSet(ClaimsPrincipal user, long passwordChangedAtMs)
+    {
+        var claims = user.Claims.Where(c => c.Type != PasswordSetClaim)
+            .Append(new Claim(PasswordSetClaim, passwordChangedAtMs.ToString(CultureInfo.InvariantCulture)));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme, ClaimTypes.Name, ClaimTypes.Role));
     }
 
     /// <summary>Staff act as their service provider (or the operator), exactly like that side's API token.</summary>
@@ -141,13 +156,17 @@ public static class PortalAuth
                     return;
                 }
                 // Staff are checked against their account row, org admins against their org's snapshot.
-                AdminSnapshot? admin = null;
+                (AdminSnapshot Admin, OrgSnapshot Org)? admin = null;
                 if (IsStaff(user) ? !await StaffStillValidAsync(user, services) : (admin = await AdminOfAsync(user, services)) is null)
                 {
                     ctx.RejectPrincipal();
                     return;
                 }
-                if (admin is not null) ctx.HttpContext.Items[typeof(AdminSnapshot)] = admin;
+                if (admin is var (a, org))
+                {
+                    ctx.HttpContext.Items[typeof(AdminSnapshot)] = a;
+                    if (a.PasswordExpired(org.PasswordExpiryDays, services.GetRequiredService<TimeProvider>().Now())) ctx.HttpContext.Items[MustChangeKey] = true;
+                }
                 // Sliding expiration alone renews only past half-time, which would end an active session early;
                 // renewing on every portal request makes it exactly 30 minutes after the last one.
                 ctx.ShouldRenew = true;
@@ -167,7 +186,7 @@ public static class PortalAuth
             o.RootDirectory = "/Portal/Pages";
             o.Conventions.AuthorizeFolder("/Admin", OrgAdminPolicy);
             o.Conventions.AuthorizeFolder("/Console", StaffPolicy);
-        });
+        }).AddMvcOptions(o => o.Filters.Add(new PasswordChangeGate()));
         return services;
     }
 }

@@ -45,19 +45,11 @@ public static class ProviderAccountsApi
     }
 
     private static async Task<Results<Created<StaffCreated>, ProblemHttpResult>> CreateStaff(
-        [FromBody] CreateStaffRequest req, ProviderCaller caller, AppDbContext db, Passwords passwords, TimeProvider clock)
+        [FromBody] CreateStaffRequest req, ProviderCaller caller, AccountChanges accounts)
     {
-        if (Passwords.Validate(req.Username, req.Password) is { } invalid) return ErrorResponses.Problem(invalid);
-        var (spId, notOwned) = await ProviderApi.OwnerAsync(req.ServiceProviderId, caller, db);
-        if (notOwned is not null) return notOwned;
-        var account = new Account
-        {
-            Kind = AccountKind.Staff, Username = req.Username.Trim(), NormalizedUsername = Account.Normalize(req.Username),
-            PasswordHash = passwords.Hash(req.Password), ServiceProviderId = spId, CreatedAtMs = clock.Now(),
-        };
-        var created = await AccountCreation.TryAddAsync(db, account,
-            AuditLog.Event(caller.Actor, null, "staff.create", null, AuditLog.Success, clock.Now(), $"username={account.Username}"));
-        return created is { } err ? ErrorResponses.Problem(err)
-            : TypedResults.Created($"/provider/v1/staff/{account.Id}", new StaffCreated(account.Id, account.Username, spId));
+        var created = await accounts.CreateStaffAsync(caller.Actor, req.Username, req.Password, req.ServiceProviderId);
+        return created.Value is { } a
+            ? TypedResults.Created($"/provider/v1/staff/{a.Id}", new StaffCreated(a.Id, a.Username, a.ServiceProviderId))
+            : ErrorResponses.Problem(created.Error!);
     }
 }

@@ -39,16 +39,10 @@ public static class ProviderApi
 
     public static ProblemHttpResult NotFound => ErrorResponses.Problem(KeygateError.NotFound);
 
-    /// <summary>
-    /// The service provider a new org, staff login or token belongs to: a service provider's caller always its own (naming
-    /// another is answered as if it did not exist), the operator the one it names, which must exist.
-    /// </summary>
+    /// <summary>The service provider a new org, staff login or token belongs to (<see cref="Accounts.Owners.ResolveAsync"/>).</summary>
     public static async Task<(long? Id, ProblemHttpResult? Refusal)> OwnerAsync(long? named, ProviderCaller caller, AppDbContext db)
     {
-        if (!caller.IsOperator)
-            return named is not null && named != caller.Actor.ServiceProviderId ? (null, NotFound) : (caller.Actor.ServiceProviderId, null);
-        if (named is not null && !await db.ServiceProviders.AnyAsync(s => s.Id == named))
-            return (null, ErrorResponses.Problem(KeygateError.Invalid("serviceProviderId", "No such service provider.")));
-        return (named, null);
+        var owner = await Accounts.Owners.ResolveAsync(db, caller.Actor, named);
+        return owner.Error is { } e ? (null, ErrorResponses.Problem(e)) : (owner.Value, null);
     }
 }

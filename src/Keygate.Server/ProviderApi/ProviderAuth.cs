@@ -24,16 +24,20 @@ public static class ProviderAuthentication
 {
     public static readonly PathString Prefix = "/provider/v1";
 
-    public static void UseProviderAuthentication(this WebApplication app) => app.Use(async (http, next) =>
+    // Every request passes here: any other path goes straight on, without an async state machine of its own.
+    public static void UseProviderAuthentication(this WebApplication app) => app.Use((http, next) =>
+        http.Request.Path.StartsWithSegments(Prefix) ? AuthenticatedAsync(http, next) : next(http));
+
+    private static async Task AuthenticatedAsync(HttpContext http, RequestDelegate next)
     {
-        if (http.Request.Path.StartsWithSegments(Prefix) && !await AuthenticateAsync(http))
+        if (!await AuthenticateAsync(http))
         {
             http.Response.Headers.WWWAuthenticate = "Bearer";
             await ErrorResponses.Problem(KeygateError.Unauthorized).ExecuteAsync(http);
             return;
         }
         await next(http);
-    });
+    }
 
     /// <summary>Fills the request's <see cref="ProviderCaller"/> from its token; false when there is no valid one.</summary>
     private static async Task<bool> AuthenticateAsync(HttpContext http)

@@ -6,11 +6,9 @@ using Keygate.Organizations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using System.ComponentModel.DataAnnotations;
 
 namespace Keygate.ProviderApi;
 
-public sealed record SuspendRequest([property: MaxLength(1000, ErrorMessage = "note must be at most 1000 characters.")] string? Note = null);
 public sealed record AdminView(long Id, string Username, string Role, bool Disabled, bool PasswordMustChange, long CreatedAt)
 {
     /// <summary>The built-in roles by the provider API's names (SUPER_ADMIN, READ_ONLY), a custom role by its own name.</summary>

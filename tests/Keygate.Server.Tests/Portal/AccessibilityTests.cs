@@ -55,6 +55,14 @@ public sealed partial class AccessibilityTests(BrowserHost host) : IClassFixture
         await CheckAsync(page, "/admin/audit", "audit log", width);
         await BrowserHost.ScreenshotAsync(page, $"audit-log-{width}px");
         await CheckAsync(page, "/admin/audit?outcome=REFUSED&who=nobody", "audit log, nothing found", width);
+        var self = await App.AdminIdAsync(org.Id, org.Username);
+        var other = await App.AdminIdAsync(org.Id, await App.AddAdminAsync(org.Id, "READ_ONLY"));
+        await CheckAsync(page, "/admin/administrators", "administrators", width);
+        await CheckAsync(page, $"/admin/administrators?confirm=edit&admin={self}", "administrator edit form", width);
+        await CheckAsync(page, $"/admin/administrators?confirm=disable&admin={other}", "administrator disable dialog", width);
+        await CheckAsync(page, $"/admin/administrators?confirm=delete&admin={other}", "administrator delete dialog", width);
+        await CheckAsync(page, "/admin/roles", "roles", width);
+        await CheckAsync(page, "/admin/password", "password", width);
         await page.Context.CloseAsync();
     }
 
@@ -78,8 +86,26 @@ public sealed partial class AccessibilityTests(BrowserHost host) : IClassFixture
         await Expect(page.GetByRole(AriaRole.Dialog, new() { Name = "Turn the API subscription off?" })).ToBeVisibleAsync();
         await Axe.AssertCleanAsync(page, "subscription confirmation");
         await CheckAsync(page, $"{here}/audit", "audit log", width);
+        await CheckAsync(page, $"{here}?confirm=reset&confirmAdmin={await AdminIdAsync(org)}", "admin reset dialog", width);
+        await CheckAsync(page, $"{here}?confirm=suspend", "suspend dialog", width);
+        var (tokenId, _) = await App.CreateTokenAsync(name: "axe");
+        await CheckAsync(page, ConsoleForms.Tokens, "tokens", width);
+        await CheckAsync(page, $"{ConsoleForms.Tokens}?confirm=rotate&confirmToken={tokenId}", "rotate dialog", width);
+        await CheckAsync(page, $"{ConsoleForms.Tokens}?confirm=revoke&confirmToken={tokenId}", "revoke dialog", width);
+        await CheckAsync(page, ConsoleForms.Staff, "staff", width);
+        await CheckAsync(page, $"{ConsoleForms.Staff}?confirm=password&confirmStaff={await StaffIdAsync(staff)}", "staff password dialog", width);
+        await (await App.Provider().PostAsync($"/provider/v1/organizations/{org.Id}/suspend", Scenario.Json(new { note = "axe" }))).AssertOk();
+        await CheckAsync(page, here, "suspended organization", width);
+        await CheckAsync(page, $"{here}?confirm=delete", "delete organization dialog", width);
         await page.Context.CloseAsync();
     }
+
+    private async Task<long> AdminIdAsync(TestOrg org) =>
+        (await (await App.Provider().GetAsync($"/provider/v1/organizations/{org.Id}/admins")).AssertOk())[0].GetProperty("id").GetInt64();
+
+    private async Task<long> StaffIdAsync(string username) =>
+        (await (await App.Provider().GetAsync("/provider/v1/staff")).AssertOk()).EnumerateArray()
+            .Single(s => s.GetProperty("username").GetString() == username).GetProperty("id").GetInt64();
 
     [Theory]
     [InlineData(true)]

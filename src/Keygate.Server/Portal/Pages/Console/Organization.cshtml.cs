@@ -1,3 +1,4 @@
+using Keygate.Accounts;
 using Keygate.Audit;
 using Keygate.Data;
 using Keygate.Kernel;
@@ -17,8 +18,8 @@ namespace Keygate.Portal.Pages;
 /// through <see cref="KeyLifecycle"/>; another provider's organization is the same 404 as a missing one.
 /// A disable, and a subscription change that would refuse a key in use, are confirmed first, as on the key page.
 /// </summary>
-public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle, IUsageCounter usage, UsageHistory history, GatewayCounts gateway, TimeProvider clock,
-    IOptions<KeygateOptions> options, RequestValidator validator, AppDbContext db) : PageModel
+public sealed partial class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle, IUsageCounter usage, UsageHistory history, GatewayCounts gateway, TimeProvider clock,
+    IOptions<KeygateOptions> options, RequestValidator validator, AppDbContext db, AdminDirectory admins) : PageModel
 {
     public const int RecentEvents = 5;
 
@@ -45,7 +46,7 @@ public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle
     public KeySnapshot? Disabling => Confirm == "disable" && ConfirmKey is { } id && Org.Find(id) is { DisabledReason: null } k ? k : null;
 
     /// <summary>True on the control named by <see cref="Focus"/> (rendered as autofocus) when no dialog is open.</summary>
-    public bool? Refocus(string id) => Focus == id && Disabling is null && Pending is null ? true : null;
+    public bool? Refocus(string id) => Focus == id && Disabling is null && Pending is null && !LifecycleDialogOpen ? true : null;
 
     public async Task<IActionResult> OnGetAsync(long orgId)
     {
@@ -59,7 +60,7 @@ public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle
         if (!confirmed)
         {
             if (!await LoadAsync(orgId)) return NotFound();
-            if (Expiry(expiresAt, out var at) && WouldRefuseAKey(enabled, at))
+            if (FormTime.TryParse(expiresAt, out var at) && WouldRefuseAKey(enabled, at))
             {
                 Limits = LimitsForm.From(Org.Limits);
                 Pending = new PendingSubscription(enabled, expiresAt);
@@ -68,22 +69,11 @@ public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle
         }
         return await ChangeAsync(orgId, "subscription", async () =>
         {
-            if (!Expiry(expiresAt, out var at))
+            if (!FormTime.TryParse(expiresAt, out var at))
                 return KeygateError.Invalid("expiresAt", "Enter the expiry as a date and time (UTC), or leave it empty for none.");
             var request = new SubscriptionRequest(enabled, at);
             return await validator.ValidateAsync(request) ?? (await lifecycle.SetSubscriptionAsync(Me, Org.OrgId, request.Enabled, request.ExpiresAt)).Error;
         });
-    }
-
-    /// <summary>The form's expiry as epoch seconds (UTC), null when empty; false when it is not a date and time.</summary>
-    private static bool Expiry(string? text, out long? at)
-    {
-        at = null;
-        if (string.IsNullOrWhiteSpace(text)) return true;
-        if (!DateTime.TryParseExact(text, ["yyyy-MM-ddTHH:mm", "yyyy-MM-ddTHH:mm:ss"], CultureInfo.InvariantCulture,
-                DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t)) return false;
-        at = new DateTimeOffset(t, TimeSpan.Zero).ToUnixTimeSeconds();
-        return true;
     }
 
     /// <summary>Whether the new subscription would refuse a key that is accepted now (the same rule as every surface).</summary>
@@ -140,11 +130,11 @@ public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle
         var (recent, _) = await AuditListing.ReadAsync(db, org.OrgId, $"/console/organizations/{org.OrgId}/audit",
             new AuditFilter(null, null, null, null, null), null, RecentEvents.ToString(CultureInfo.InvariantCulture));
         Recent = recent with { Compact = true, Page = recent.Page with { Next = null } };
+        Admins = (await admins.ListAdminsAsync(Me, org.OrgId, null)).Value ?? [];
         return true;
     }
 
-    public string? ExpiresInput => Org.ExpiresAt is { } at
-        ? DateTimeOffset.FromUnixTimeSeconds(at).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture) : null;
+    public string? ExpiresInput => FormTime.Input(Org.ExpiresAt);
 
     public string? DoneText => Done switch
     {
@@ -153,6 +143,8 @@ public sealed class OrganizationModel(OrgStateCache orgs, KeyLifecycle lifecycle
         "disabled" => "The key was disabled. It is refused from now on.",
         "enabled" => "The key was enabled.",
         "limits" => "The limits were saved.",
+        "suspended" => "The organization was suspended. Its API refuses every request (ORG_SUSPENDED) and its portal is read-only.",
+        "resumed" => "The organization was resumed.",
         _ => null,
     };
 }

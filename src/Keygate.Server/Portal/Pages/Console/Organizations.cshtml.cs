@@ -15,6 +15,8 @@ public sealed class OrganizationsModel(AppDbContext db, OrgStateCache orgs, Time
 
     public string? Q { get; private set; }
     public string? Status { get; private set; }
+    /// <summary>"deleted" after an org's deletion, which comes back here.</summary>
+    [Microsoft.AspNetCore.Mvc.BindProperty(SupportsGet = true)] public string? Done { get; set; }
     public long NowMs { get; private set; }
     public IReadOnlyList<OrgSnapshot> Found { get; private set; } = [];
 
