@@ -20,17 +20,22 @@ namespace Keygate.Metering;
 /// when no allowance is left anywhere. Unspent units go back when the block's short window ends, when the org has
 /// been idle for <see cref="IdleAfter"/>, when the org changes (its limits may have), when asked, and when the
 /// node stops. A block is spent only while the node's lease is live; the block of a node whose lease ended
-/// (killed, paused, partitioned) is settled by the next script that looks, as spent, since Redis cannot know
-/// how much of it was: the allowance never passes N, and may fall short of it by that block.
+/// (killed, paused, partitioned) is settled by the next script that looks. What such a node spent of it, Redis knows
+/// up to <see cref="UnreportedBudget"/>: a node reports each block's spent count (<see cref="ReportScript"/>, in the
+/// background, every 100 ms and whenever half the budget is unreported) and spends no more than the budget past
+/// what Redis confirmed. So a dead node's block comes back less what it reported and less the budget: the sum
+/// accepted never passes N, and falls short of it by at most the budget per block a node held when it died.
 /// </para>
 /// </summary>
 public sealed partial class RedisUsageCounter
 {
     private const int MaxBlock = 256;
+    /// <summary>How many calls of a block a node may accept beyond the spent count Redis has from it (docs/scale-out.md).</summary>
+    internal const int UnreportedBudget = 64;
     private static readonly TimeSpan IdleAfter = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Lua helpers the reservation scripts share: the time, the total held in a window, and settling a record.</summary>
-    private const string BlockHelpers = """
+    private static readonly string BlockHelpers = "local budget = " + UnreportedBudget + "\n" + """
         local h, rec, leases = KEYS[1], KEYS[2], KEYS[3]
         local t0 = redis.call('TIME')
         local now = tonumber(t0[1]) * 1000 + math.floor(tonumber(t0[2]) / 1000)
@@ -40,7 +45,7 @@ public sealed partial class RedisUsageCounter
           return 0
         end
         local function hold(n, s, d) redis.call('HSET', h, n .. 'o', math.max(0, held(n, s) + d), n .. 'o@', s) end
-        -- A record is "fast,fastStart,slow,slowStart,thresholdStart,units"; unspent units go back to the counts.
+        -- A record is "fast,fastStart,slow,slowStart,thresholdStart,units,reported spent"; unspent units go back to the counts.
         local function settle(value, unspent)
           local r = {}
           for x in string.gmatch(value, '[^,]+') do r[#r + 1] = x end
@@ -52,13 +57,16 @@ public sealed partial class RedisUsageCounter
             end
           end
         end
-        -- Blocks of nodes whose lease ended count as spent.
+        -- Blocks of nodes whose lease ended: what the node reported spent, and the budget it may have spent
+        -- since, count as spent; the rest comes back.
         local function purge()
           local all = redis.call('HGETALL', rec)
           for i = 1, #all, 2 do
             local node = string.match(all[i], '^[^:]+')
             if tonumber(redis.call('ZSCORE', leases, node) or '0') <= now then
-              settle(all[i + 1], 0)
+              local r = {}
+              for x in string.gmatch(all[i + 1], '[^,]+') do r[#r + 1] = x end
+              settle(all[i + 1], math.max(0, tonumber(r[6]) - (tonumber(r[7]) or 0) - budget))
               redis.call('HDEL', rec, all[i])
             end
           end
@@ -71,10 +79,11 @@ public sealed partial class RedisUsageCounter
     /// field, the largest block. Returns {-1} (unseeded), {0} (less than a call per node left: count one by one), or
     /// {calls before the block, block size}.
     /// </summary>
-    private const string ReserveScript = BlockHelpers + "\n" + """
+    private static readonly string ReserveScript = BlockHelpers + "\n" + """
+        -- Dead nodes' blocks first: the counts read below include what comes back of them.
+        purge()
         local v = redis.call('HMGET', h, 'seed', ARGV[1], ARGV[1] .. '@', ARGV[2], ARGV[2] .. '@', 't', 't@')
         if not v[1] then return {-1} end
-        purge()
         local fast = tonumber(v[3]) == tonumber(ARGV[3]) and tonumber(v[2]) or 0
         local slow = tonumber(v[5]) == tonumber(ARGV[4]) and tonumber(v[4]) or 0
         local calls = tonumber(v[7]) == tonumber(ARGV[5]) and tonumber(v[6]) or 0
@@ -87,14 +96,14 @@ public sealed partial class RedisUsageCounter
         hold(ARGV[1], ARGV[3], b)
         hold(ARGV[2], ARGV[4], b)
         hold('t', ARGV[5], b)
-        redis.call('HSET', rec, ARGV[11], ARGV[1] .. ',' .. ARGV[3] .. ',' .. ARGV[2] .. ',' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. b)
+        redis.call('HSET', rec, ARGV[11], ARGV[1] .. ',' .. ARGV[3] .. ',' .. ARGV[2] .. ',' .. ARGV[4] .. ',' .. ARGV[5] .. ',' .. b .. ',0')
         redis.call('PEXPIRE', h, ARGV[10])
         redis.call('PEXPIRE', rec, ARGV[10])
         return {calls, b}
         """;
 
     /// <summary>KEYS: the org's hash, its records, the epoch's leases. ARGV: the record's field, the units not spent.</summary>
-    private const string SettleScript = BlockHelpers + "\n" + """
+    private static readonly string SettleScript = BlockHelpers + "\n" + """
         local value = redis.call('HGET', rec, ARGV[1])
         if not value then return 0 end
         settle(value, tonumber(ARGV[2]))
@@ -108,9 +117,11 @@ public sealed partial class RedisUsageCounter
     /// hash, its records, the epoch's leases, and optionally the org's version key. ARGV: as CountScript's, then the
     /// reclaim channel and the org id.
     /// </summary>
-    private const string CountBesideBlocksScript = BlockHelpers + "\nlocal vk = KEYS[4]\n" + CountRead + "\n" + """
+    private static readonly string CountBesideBlocksScript = BlockHelpers + "\nlocal vk = KEYS[4]\n" + CountRead + "\n" + """
         if fast >= tonumber(ARGV[6]) or slow >= tonumber(ARGV[7]) or calls > tonumber(ARGV[8]) then
+          -- A dead node's block that comes back is counted with before the call is decided.
           purge()
+          v, fast, slow, calls = counts()
           if (fast >= tonumber(ARGV[6]) and held(ARGV[1], ARGV[3]) > 0) or (slow >= tonumber(ARGV[7]) and held(ARGV[2], ARGV[4]) > 0)
              or (calls > tonumber(ARGV[8]) and held('t', ARGV[5]) > 0) then
             redis.call('PUBLISH', ARGV[12], ARGV[13])
@@ -118,6 +129,18 @@ public sealed partial class RedisUsageCounter
           end
         end
         """ + "\n" + CountDecide;
+
+    /// <summary>KEYS: the org's records. ARGV: the record's field, the units spent of it. Raises the spent count the record holds.</summary>
+    private const string ReportScript = """
+        local value = redis.call('HGET', KEYS[1], ARGV[1])
+        if not value then return 0 end
+        local r = {}
+        for x in string.gmatch(value, '[^,]+') do r[#r + 1] = x end
+        if tonumber(ARGV[2]) <= (tonumber(r[7]) or 0) then return 1 end
+        r[7] = ARGV[2]
+        redis.call('HSET', KEYS[1], ARGV[1], table.concat(r, ',', 1, 7))
+        return 1
+        """;
 
     /// <summary>A block of allowance this node reserved for one weight, spent under the org meter's lock.</summary>
     private sealed class Block(string field, long fastStart, long slowStart, long thresholdStart, OrgLimits limits, long first, int size)
@@ -127,7 +150,12 @@ public sealed partial class RedisUsageCounter
         /// <summary>The snapshot's limits it was reserved under: a newer snapshot (any change of the org) ends it.</summary>
         public readonly OrgLimits Limits = limits;
         public long Next = first;
+        public readonly int Size = size;
         public int Left = size;
+        /// <summary>The spent count Redis confirmed holding (<see cref="ReportScript"/>), and whether a report is on its way.</summary>
+        public int Reported;
+        public bool Reporting;
+        public int Unreported => Size - Left - Reported;
         public long LastUsed = Stopwatch.GetTimestamp();
     }
 
@@ -156,7 +184,16 @@ public sealed partial class RedisUsageCounter
                 {
                     if (b.Left > 0 && b.FastStart == fastStart && b.SlowStart == slowStart && b.ThresholdStart == thresholdStart
                         && ReferenceEquals(b.Limits, limits) && leases.Live)
+                    {
+                        // The budget spent past what Redis confirmed: this call is counted one by one until a report lands.
+                        if (b.Unreported >= UnreportedBudget) return null;
+                        if (b.Unreported >= UnreportedBudget / 2 && !b.Reporting)
+                        {
+                            b.Reporting = true;
+                            _ = ReportAsync(m, b);
+                        }
                         return Spent(m, b, rate, fastStart, slowStart, thresholdStart, weight, now, limits);
+                    }
                     m.Blocks[slot] = null;
                     ended = b;
                 }
@@ -220,6 +257,21 @@ public sealed partial class RedisUsageCounter
         catch (Exception e) when (RedisLink.IsFailure(e)) { _unsettled.Enqueue((m, b, unspent)); }
     }
 
+    /// <summary>Tells Redis how much of the block this node spent (<see cref="UnreportedBudget"/>); best effort, the budget covers a lost report.</summary>
+    private async Task ReportAsync(OrgMeter m, Block b)
+    {
+        int spent;
+        lock (m) spent = b.Size - b.Left;
+        try
+        {
+            if (lease is not null)
+                await link.Db.ScriptEvaluateAsync(ReportScript, [BlockKeys(m, lease.Epoch)[1]], [b.Field, spent]);
+            lock (m) b.Reported = Math.Max(b.Reported, spent);
+        }
+        catch (Exception e) when (RedisLink.IsFailure(e)) { }
+        finally { lock (m) b.Reporting = false; }
+    }
+
     /// <summary>Blocks Redis could not take back (it was away): settled once it answers, before this node counts there again.</summary>
     private readonly System.Collections.Concurrent.ConcurrentQueue<(OrgMeter Meter, Block Block, int Unspent)> _unsettled = new();
 
@@ -264,12 +316,27 @@ public sealed partial class RedisUsageCounter
                 // A block whose short window ended is settled by the org's next call, or here once the org is idle.
                 var now = Stopwatch.GetTimestamp();
                 foreach (var m in _meters.Values)
+                {
                     await SettleBlocksAsync(m, b => Stopwatch.GetElapsedTime(b.LastUsed, now) > IdleAfter || !lease.Live);
+                    await ReportBlocksAsync(m);
+                }
             }
             catch (Exception e) when (RedisLink.IsFailure(e)) { }
             try { await Task.Delay(100, ct); }
             catch (OperationCanceledException) { return; }
         }
+    }
+
+    /// <summary>Reports the org's blocks that spent units Redis does not know of yet.</summary>
+    private async Task ReportBlocksAsync(OrgMeter m)
+    {
+        var due = new List<Block>();
+        lock (m)
+        {
+            foreach (var b in m.Blocks)
+                if (b is { Unreported: > 0, Reporting: false }) { b.Reporting = true; due.Add(b); }
+        }
+        foreach (var b in due) await ReportAsync(m, b);
     }
 
     private async Task SettleAllAsync()

@@ -50,17 +50,19 @@ public sealed partial class RedisUsageCounter(RedisLink link, DatabaseUsageCount
     /// </summary>
     private const string CountScript = "local h, vk = KEYS[1], KEYS[2]\n" + CountRead + "\n" + CountDecide;
 
-    /// <summary>The first half of a per-call count (<c>h</c> the org's hash, <c>vk</c> its version key or nil): the version check, then the windows' counts.</summary>
+    /// <summary>The first half of a per-call count (<c>h</c> the org's hash, <c>vk</c> its version key or nil): the version check, then the windows' counts (<c>counts()</c> reads them again).</summary>
     private const string CountRead = """
         if vk then
           local newest = tonumber(redis.call('GET', vk) or '-1')
           if newest < 0 or newest > tonumber(ARGV[11]) then return -4 end
         end
-        local v = redis.call('HMGET', h, 'seed', ARGV[1], ARGV[1] .. '@', ARGV[2], ARGV[2] .. '@', 't', 't@', 'w')
+        local function counts()
+          local v = redis.call('HMGET', h, 'seed', ARGV[1], ARGV[1] .. '@', ARGV[2], ARGV[2] .. '@', 't', 't@', 'w')
+          return v, tonumber(v[3]) == tonumber(ARGV[3]) and tonumber(v[2]) or 0, tonumber(v[5]) == tonumber(ARGV[4]) and tonumber(v[4]) or 0,
+            (tonumber(v[7]) == tonumber(ARGV[5]) and tonumber(v[6]) or 0) + 1
+        end
+        local v, fast, slow, calls = counts()
         if not v[1] then return -1 end
-        local fast = tonumber(v[3]) == tonumber(ARGV[3]) and tonumber(v[2]) or 0
-        local slow = tonumber(v[5]) == tonumber(ARGV[4]) and tonumber(v[4]) or 0
-        local calls = (tonumber(v[7]) == tonumber(ARGV[5]) and tonumber(v[6]) or 0) + 1
         """;
 
     /// <summary>The second half: refuse on a full rate window, else count in all three and say whether the warning is crossed.</summary>

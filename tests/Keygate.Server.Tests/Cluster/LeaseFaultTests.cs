@@ -21,16 +21,21 @@ public sealed class LeaseFaultTests(LeaseCluster cluster) : IClassFixture<LeaseC
         using var portal = KeygateCluster.Client(cluster.A.Address, cookies: true);
         await portal.PortalLoginAsync(org.Username, org.Password);
         var key = KeyValueOnPage(await portal.GetStringAsync(PortalSession.KeyPage)) ?? throw new InvalidOperationException("no key on the key page");
-        async Task<HttpClient> SessionAsync(NodeProcess node)
-        {
-            using var login = KeygateCluster.Client(node.Address);
-            var r = await login.LoginAsync(org.Username, org.Password, key, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-            await r.AssertOk();
-            var client = KeygateCluster.Client(node.Address);
-            client.DefaultRequestHeaders.Add("Cookie", $"JSESSIONID={SessionIdOf(r)}");
-            return client;
-        }
-        return (org, await SessionAsync(cluster.A), await SessionAsync(cluster.B), provider);
+        _key = key;
+        return (org, await SessionAsync(cluster.A, org), await SessionAsync(cluster.B, org), provider);
+    }
+
+    private string? _key;
+
+    /// <summary>A legacy session of the org on <paramref name="node"/>, with the key <see cref="OrgOnBothAsync"/> read.</summary>
+    private async Task<HttpClient> SessionAsync(NodeProcess node, TestOrg org)
+    {
+        using var login = KeygateCluster.Client(node.Address);
+        var r = await login.LoginAsync(org.Username, org.Password, _key!, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        await r.AssertOk();
+        var client = KeygateCluster.Client(node.Address);
+        client.DefaultRequestHeaders.Add("Cookie", $"JSESSIONID={SessionIdOf(r)}");
+        return client;
     }
 
     [Fact(Timeout = 180_000)]
@@ -62,6 +67,39 @@ public sealed class LeaseFaultTests(LeaseCluster cluster) : IClassFixture<LeaseC
         await (await provider.PostAsync($"/provider/v1/organizations/{org.Id}/apiKeys/{org.KeyId}/disable",
             Json(new { reason = "OTHER", note = "node B is back" }))).AssertOk();
         await (await onB.GetAsync("/api/v1/apiKeys")).AssertError(HttpStatusCode.Forbidden, "API_KEY_DISABLED");
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task TheAllowanceAKilledNodeHeldComesBackToTheOtherNodesLessAtMostTheUnreportedBudget()
+    {
+        Assert.SkipUnless(KeygateCluster.CanRun, KeygateCluster.SkipReason);
+        const int threshold = 600, acceptedOnC = 10;
+        var (org, _, onB, _) = await OrgOnBothAsync(ThresholdOnly(threshold));
+        var c = await cluster.StartNodeAsync();
+        try
+        {
+            using var onC = await SessionAsync(c, org);
+            // Node C reserves a block (a sixth of what is left while A, B and C hold leases: 100, more than the calls it
+            // accepts plus the budget) and accepts a few calls from it; then it dies (SIGKILL) holding the rest.
+            for (var i = 0; i < acceptedOnC; i++) await (await onC.GetAsync("/api/v1/apiKeys")).AssertOk();
+            c.Kill();
+        }
+        finally { await c.DisposeAsync(); }
+
+        // Node B takes the calls one after another: once C's lease has ended, the unspent part of C's block comes back.
+        var acceptedOnB = 0;
+        HttpResponseMessage refused;
+        while (true)
+        {
+            var r = await onB.GetAsync("/api/v1/apiKeys", TestContext.Current.CancellationToken);
+            if (r.StatusCode != HttpStatusCode.OK) { refused = r; break; }
+            acceptedOnB++;
+            Assert.True(acceptedOnB <= threshold, "node B accepted more than the threshold");
+        }
+        await refused.AssertError(HttpStatusCode.Forbidden, "API_KEY_DISABLED");
+        TestContext.Current.TestOutputHelper?.WriteLine($"C accepted {acceptedOnC}, B accepted {acceptedOnB} of {threshold}");
+        // Never past N; short of it by no more than what C may have spent unreported.
+        Assert.InRange(acceptedOnB, threshold - acceptedOnC - RedisUsageCounter.UnreportedBudget, threshold - acceptedOnC);
     }
 }
 

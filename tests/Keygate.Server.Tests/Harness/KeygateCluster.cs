@@ -25,6 +25,7 @@ public class KeygateCluster : IAsyncLifetime
     private NginxProcess? _nginx;
     private SampleUpstreamHost? _upstream;
     private bool _created;
+    private Dictionary<string, string>? _nodeSettings;
 
     /// <summary>Settings of a variant's nodes, on top of the usual ones.</summary>
     protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
@@ -73,6 +74,7 @@ public class KeygateCluster : IAsyncLifetime
             _a = await NodeProcess.StartAsync(node, portA);
             node["Keygate__Database__MigrateOnStart"] = "false";
             _b = await NodeProcess.StartAsync(node);
+            _nodeSettings = node;
             _nginx = await NginxProcess.StartAsync([_a.Port, _b.Port]);
         }
         catch
@@ -101,6 +103,10 @@ public class KeygateCluster : IAsyncLifetime
     }
 
     public HttpClient Provider(Uri address) => Client(address, OperatorToken);
+
+    /// <summary>One more node of the cluster (not behind nginx), for a test that kills it; the caller disposes it.</summary>
+    public Task<NodeProcess> StartNodeAsync() =>
+        NodeProcess.StartAsync(_nodeSettings ?? throw new InvalidOperationException("The cluster did not start."));
 
     /// <summary>The last lines every process wrote, for a failure message.</summary>
     public string Logs() =>
