@@ -198,7 +198,8 @@ public sealed partial class RedisUsageCounter
                     ended = b;
                 }
             }
-            if (ended is not null) await SettleAsync(m, ended);
+            // Given back beside the call, not before it: a reservation that misses it near the end asks again.
+            if (ended is not null) _ = SettleAsync(m, ended);
             if (attempt == 1 || !leases.Live) return null;
             // One reservation at a time per org: calls arriving together wait for it instead of each taking a block.
             await m.Reserving.WaitAsync();
