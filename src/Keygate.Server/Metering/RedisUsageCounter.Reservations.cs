@@ -241,6 +241,7 @@ public sealed partial class RedisUsageCounter
         for (var seeded = false; ; seeded = true)
         {
             var r = (RedisResult[])(await link.Db.ScriptEvaluateAsync(ReserveScript, keys, args))!;
+            Answered();
             var code = (long)r[0];
             if (code == Unseeded && !seeded) { await SeedAsync(m); continue; }
             if (code < 0) throw new RedisException($"The meter of org {m.OrgId} is not kept in Redis.");

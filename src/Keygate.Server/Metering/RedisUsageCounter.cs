@@ -4,6 +4,7 @@ using Keygate.Kernel;
 using StackExchange.Redis;
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace Keygate.Metering;
 
@@ -422,6 +423,7 @@ public sealed partial class RedisUsageCounter(RedisLink link, DatabaseUsageCount
     private async Task<long> ScalarAsync(string script, ReadOnlyMemory<RedisKey> keys, ReadOnlyMemory<RedisValue> args)
     {
         using var result = await link.Db.ScriptEvaluateRespAsync(script, keys, args);
+        Answered();
         return ReadInteger(result);
     }
 
@@ -476,11 +478,42 @@ public sealed partial class RedisUsageCounter(RedisLink link, DatabaseUsageCount
 
     private void FallBack(Exception? e)
     {
+        if (OnlySlow(e)) return;
         if (Interlocked.Exchange(ref _fallback, 1) == 1) return;
         metrics.MeterRedisFallbacks.Add(1);
         log.LogWarning(e, "Redis is unreachable; counting in the database until it is back");
         // The counts this node made in Redis go to the database before other nodes decide without them.
         _ = history.TryAsync(FlushAsync);
+    }
+
+    /// <summary>Timestamp of the first of the timeouts since Redis last answered (0: it answered).</summary>
+    private long _timeoutsSince;
+    /// <summary>How long Redis may keep timing out, connected, before the node counts in the database.</summary>
+    private static readonly TimeSpan TimeoutsFor = TimeSpan.FromSeconds(1);
+
+    private void Answered()
+    {
+        if (Volatile.Read(ref _timeoutsSince) != 0) Volatile.Write(ref _timeoutsSince, 0);
+    }
+
+    /// <summary>
+    /// A reply later than Keygate:Redis:TimeoutMilliseconds from a Redis still connected is, alone, a busy machine (a
+    /// cold node taking a burst of calls, its thread pool behind), not a Redis that is gone. Moving the node to the
+    /// database for it cost seconds per call (every call one transaction on the org's meter row: the bench's
+    /// "stall", issue 17). The call that timed out is decided in the database; the node follows only when the
+    /// timeouts go on for <see cref="TimeoutsFor"/> with no answer between them, or the connection is lost.
+    /// </summary>
+    private bool OnlySlow(Exception? e)
+    {
+        if (e is not RedisTimeoutException || !link.IsUp) return false;
+        var now = Stopwatch.GetTimestamp();
+        var since = Volatile.Read(ref _timeoutsSince);
+        if (since == 0 || Stopwatch.GetElapsedTime(since, now) > TimeoutsFor * 10)
+        {
+            Volatile.Write(ref _timeoutsSince, now);
+            return true;
+        }
+        return Stopwatch.GetElapsedTime(since, now) < TimeoutsFor;
     }
 
     /// <summary>Back to Redis once it answers, after merging the counts made in the database meanwhile.</summary>

@@ -139,7 +139,7 @@ public sealed class NodeProcess : IAsyncDisposable
     public void Pause(bool paused) => Signal(_process.Id, paused ? 19 : 18);
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Signal(int pid, int signal);
+    internal static extern int Signal(int pid, int signal);
 
     /// <summary>SIGKILL: no shutdown hook runs, exactly like a crashed machine.</summary>
     public void Kill()
