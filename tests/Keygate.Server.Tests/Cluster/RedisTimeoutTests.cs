@@ -9,6 +9,7 @@ public sealed class RedisTimeoutTests
     [Fact]
     public async Task OneLateRedisReplyIsAnsweredFromTheDatabaseWithoutMovingTheNodeThere()
     {
+        Assert.SkipUnless(KeygateApp.ClusterReady, KeygateApp.ClusterSkipReason);
         await using var redis = await RedisProcess.StartAsync();
         using var node = KeygateApp.ClusterNode(new() { ["Keygate:Redis:TimeoutMilliseconds"] = "100" }, redis.Address);
         var org = await node.CreateOrgAsync();
