@@ -6,7 +6,7 @@ two_node_bench() {
     cluster_prepare
 
     say "starting node 1 (fresh PostgreSQL database $pg_db, Redis prefix $redis_prefix; it migrates) and the baseline"
-    with_baseline start_node node1
+    with_baseline start_node node1 --Keygate:Cluster:HotPath=PerCallScript
     node1_url=$kg_url node1_pid=$kg_pid
 
     say "bench org on node 1: provider API, portal, legacy login"
@@ -17,10 +17,19 @@ two_node_bench() {
     warm_up "$node1_url/api/v1/apiKeys" session.lua
     alternate one.kg "$node1_url/api/v1/apiKeys" one.base "$base_url/api/v1/apiKeys" session.lua
 
+    # The same hot path with Keygate:Cluster:HotPath=Leases, on a node of its own beside node 1 (no change is
+    # made while the bench runs, so the two modes sharing one Redis prefix do not meet).
+    say "node L (Keygate:Cluster:HotPath=Leases), directly: hot path, $conns connections, $rounds x ${dur} s"
+    start_node nodeL --Keygate:Cluster:HotPath=Leases --Keygate:Database:MigrateOnStart=false
+    lease_url=$url
+    warm_up "$lease_url/api/v1/apiKeys" session.lua
+    alternate lease.kg "$lease_url/api/v1/apiKeys" lease.base "$base_url/api/v1/apiKeys" session.lua
+    kill "$pid" 2>/dev/null || true
+
     # Node 2 starts after the bench session was opened, so it also loads it at start: this measures the hot
     # path on two nodes, whether or not sessions opened later are shared (issue 6 tests that).
     say "node 2 (MigrateOnStart off); nginx in front of both nodes, and in front of the baseline"
-    start_node node2 --Keygate:Database:MigrateOnStart=false
+    start_node node2 --Keygate:Database:MigrateOnStart=false --Keygate:Cluster:HotPath=PerCallScript
     node2_url=$url node2_pid=$pid
     start_nginx lb-keygate "$(port_of "$node1_url")" "$(port_of "$node2_url")"
     lb_kg=$url
@@ -42,7 +51,7 @@ two_node_bench() {
 
     # Correctness, never timing: a run that measured errors, or one node only, is not a result.
     problems=()
-    for k in one.kg one.base two.kg two.base; do
+    for k in one.kg one.base lease.kg lease.base two.kg two.base; do
         [ "${R[$k.non2xx]}" = 0 ] && [ "${R[$k.socket_errors]}" = 0 ] \
             || problems+=("$k: ${R[$k.non2xx]} non-2xx answers, ${R[$k.socket_errors]} socket errors")
     done
@@ -67,11 +76,13 @@ $([ "$mode" = plumbing ] && echo "Plumbing mode checks that every step works: wi
 
 | GET /api/v1/apiKeys on a live session, $conns connections | Keygate req/s | p50 | p99 | Baseline req/s | p50 | p99 | req/s ratio | p99 ratio |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|
-$(row "1 node, directly (baseline directly)" one.kg)
+$(row "1 node, directly, per-call script (baseline directly)" one.kg)
+$(row "1 node, directly, leases (baseline directly)" lease.kg)
 $(row "2 nodes behind nginx (baseline behind nginx)" two.kg)
 
 | Measure | Result |
 |---|---:|
+| req/s, leases node directly / baseline directly (target ≥ 0.75) | $(calc %.2f "${R[lease.kg.rps]} / ${R[lease.base.rps]}") |
 | req/s, 2 nodes behind nginx / 1 node directly | $(calc %.2f "${R[two.kg.rps]} / ${R[one.kg.rps]}") |
 | req/s, 2 nodes behind nginx / baseline directly | $(calc %.2f "${R[two.kg.rps]} / ${R[one.base.rps]}") |
 | req/s, baseline behind nginx / baseline directly (what the proxy hop costs) | $(calc %.2f "${R[two.base.rps]} / ${R[one.base.rps]}") |

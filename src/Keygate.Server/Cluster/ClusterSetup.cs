@@ -18,6 +18,9 @@ public static class ClusterSetup
             throw new InvalidOperationException("Keygate:Redis is for several nodes, which need Keygate:Database:Provider=Postgres.");
         services.AddSingleton<RedisLink>();
         services.AddSingleton<SharedVersions>();
-        return services.AddHostedService(sp => sp.GetRequiredService<SharedVersions>());
+        services.AddHostedService(sp => sp.GetRequiredService<SharedVersions>());
+        if (o.Cluster.HotPath != ClusterHotPath.Leases) return services;
+        services.AddSingleton<NodeLease>();
+        return services.AddHostedService(sp => sp.GetRequiredService<NodeLease>());
     }
 }

@@ -40,6 +40,22 @@ public sealed class SharedVersions : BackgroundService
         return 1
         """;
 
+    // With leases (Keygate:Cluster:HotPath=Leases): the same, and the change is numbered in the epoch and sent to
+    // every node, in that order. ARGV as above, then 1 to send even if Redis had the version, and the channel.
+    // Returns {epoch, number}; {-1, 0} = Redis has no epoch; number 0 = nothing sent.
+    private const string AnnounceScript = """
+        local e = redis.call('GET', KEYS[1])
+        if not e then return {-1, 0} end
+        local p = ARGV[1] .. 'e' .. e .. ':'
+        local k = p .. 'v:' .. ARGV[2]
+        local newer = tonumber(redis.call('GET', k) or '-1') < tonumber(ARGV[3])
+        if newer then redis.call('SET', k, ARGV[3], 'EX', ARGV[4]) end
+        if not newer and ARGV[5] == '0' then return {tonumber(e), 0} end
+        local seq = redis.call('INCR', p .. 'seq')
+        redis.call('PUBLISH', ARGV[6], e .. ':' .. seq .. ':' .. ARGV[2] .. ':' .. ARGV[3])
+        return {tonumber(e), seq}
+        """;
+
     // KEYS = epoch key, version key; ARGV = epoch, database version. Keeps the larger of the two, so a
     // reader that loaded an older version from the database never overwrites a writer's. -1 = wrong epoch.
     private const string FillScript = """
@@ -82,6 +98,12 @@ public sealed class SharedVersions : BackgroundService
 
     /// <summary>True while versions are read from Redis; false while the node reads them from the database.</summary>
     public bool Trusted => Stopwatch.GetTimestamp() < Volatile.Read(ref _trustedUntil);
+
+    /// <summary>The epoch Redis was last found to hold (meaningful while <see cref="Trusted"/>).</summary>
+    public long Epoch => Volatile.Read(ref _epoch);
+
+    /// <summary>Set by the node's lease when the node answers from memory (Keygate:Cluster:HotPath=Leases).</summary>
+    internal NodeLease? Leases { get; set; }
 
     private void Distrust() => Volatile.Write(ref _trustedUntil, 0);
 
@@ -140,9 +162,18 @@ public sealed class SharedVersions : BackgroundService
     {
         try
         {
-            var done = (long)await _redis.Db.ScriptEvaluateAsync(PublishScript, [_epochKey],
-                [_redis.Prefix, orgId, version, _ttlSeconds]);
-            if (done == 1) return;
+            if (Leases is { } leases)
+            {
+                var r = (RedisResult[])(await _redis.Db.ScriptEvaluateAsync(AnnounceScript, [_epochKey],
+                    [_redis.Prefix, orgId, version, _ttlSeconds, 1, (RedisValue)leases.Channel.ToString()]))!;
+                if ((long)r[0] >= 0 && await leases.AwaitAcksAsync((long)r[0], (long)r[1])) return;
+            }
+            else
+            {
+                var done = (long)await _redis.Db.ScriptEvaluateAsync(PublishScript, [_epochKey],
+                    [_redis.Prefix, orgId, version, _ttlSeconds]);
+                if (done == 1) return;
+            }
         }
         catch (Exception e) when (RedisLink.IsFailure(e)) { }
 
@@ -198,8 +229,11 @@ public sealed class SharedVersions : BackgroundService
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var recent = await db.Organizations.AsNoTracking().Where(o => o.StateChangedAtMs >= since)
             .Select(o => new { o.Id, o.StateVersion }).ToListAsync(ct);
-        await Task.WhenAll(recent.Select(o => _redis.Db.ScriptEvaluateAsync(PublishScript, [_epochKey],
-            [_redis.Prefix, o.Id, o.StateVersion, _ttlSeconds])));
+        await Task.WhenAll(recent.Select(o => Leases is { } leases
+            // Announced to the leaseholders only if Redis did not have it: a writer's own announcement waits for them.
+            ? _redis.Db.ScriptEvaluateAsync(AnnounceScript, [_epochKey],
+                [_redis.Prefix, o.Id, o.StateVersion, _ttlSeconds, 0, (RedisValue)leases.Channel.ToString()])
+            : _redis.Db.ScriptEvaluateAsync(PublishScript, [_epochKey], [_redis.Prefix, o.Id, o.StateVersion, _ttlSeconds])));
     }
 
     /// <summary>

@@ -31,6 +31,7 @@ public sealed class KeygateOptions
     public SandboxOptions Sandbox { get; set; } = new();
     public WebhookOptions Webhooks { get; set; } = new();
     public RedisOptions Redis { get; set; } = new();
+    public ClusterOptions Cluster { get; set; } = new();
     public GatewayOptions Gateway { get; set; } = new();
 }
 
@@ -141,4 +142,18 @@ public sealed class RedisOptions
     public int TimeoutMilliseconds { get; set; } = 250;
 
     public bool Enabled => !string.IsNullOrWhiteSpace(Configuration);
+}
+
+/// <summary>How a cluster node (Keygate:Redis) knows its cached org state is current and counts calls; docs/scale-out.md.</summary>
+public enum ClusterHotPath
+{
+    /// <summary>One Redis script per call checks the org's version and counts the call.</summary>
+    PerCallScript,
+    /// <summary>Answers from memory under a lease that every change waits on, and spends blocks of allowance reserved from Redis.</summary>
+    Leases,
+}
+
+public sealed class ClusterOptions
+{
+    public ClusterHotPath HotPath { get; set; } = ClusterHotPath.PerCallScript;
 }

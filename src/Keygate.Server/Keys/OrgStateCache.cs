@@ -13,16 +13,32 @@ namespace Keygate.Keys;
 /// reader that loaded an older state can never overwrite a newer one. On a cluster node every read also
 /// asks <see cref="SharedVersions"/> for the newest committed version, and reloads when the snapshot is older.
 /// </summary>
-public sealed class OrgStateCache(IServiceScopeFactory scopes, KeyVault vault, SharedVersions? shared = null)
+public sealed class OrgStateCache
 {
     private readonly ConcurrentDictionary<long, OrgSnapshot> _orgs = new();
+    private readonly IServiceScopeFactory scopes;
+    private readonly KeyVault vault;
+    private readonly SharedVersions? shared;
+    private readonly NodeLease? lease;
+
+    /// <summary>
+    /// With a <paramref name="lease"/> (Keygate:Cluster:HotPath=Leases) the node answers from memory while its lease
+    /// is live: every change waits until this node has forgotten the org it names (<see cref="NodeLease"/>).
+    /// </summary>
+    public OrgStateCache(IServiceScopeFactory scopes, KeyVault vault, SharedVersions? shared = null, NodeLease? lease = null)
+    {
+        (this.scopes, this.vault, this.shared, this.lease) = (scopes, vault, shared, lease);
+        if (lease is null) return;
+        lease.OrgChanged += ForgetOlder;
+        lease.Lapsed += ForgetAll;
+    }
 
     public int Count => _orgs.Count;
 
     public ValueTask<OrgSnapshot?> GetAsync(long orgId, CancellationToken ct = default)
     {
         _orgs.TryGetValue(orgId, out var cached);
-        if (shared is not null) return FreshAsync(orgId, cached, shared, ct);
+        if (shared is not null && lease is not { Live: true }) return FreshAsync(orgId, cached, shared, ct);
         return cached is not null ? ValueTask.FromResult<OrgSnapshot?>(cached) : new(LoadAsync(orgId, ct));
     }
 
@@ -40,7 +56,21 @@ public sealed class OrgStateCache(IServiceScopeFactory scopes, KeyVault vault, S
     /// must be decided again on <see cref="GetAsync"/>. Null on a single node, whose snapshots are always current.
     /// </summary>
     public OrgSnapshot? Unchecked(long orgId) =>
-        shared is { Trusted: true } && _orgs.TryGetValue(orgId, out var cached) ? cached : null;
+        shared is { Trusted: true } && lease is not { Live: true } && _orgs.TryGetValue(orgId, out var cached) ? cached : null;
+
+    /// <summary>Another node changed the org to <paramref name="version"/>: a snapshot older than that (or a read in flight) is dropped.</summary>
+    private void ForgetOlder(long orgId, long version)
+    {
+        if (_orgs.TryGetValue(orgId, out var cached) && cached.StateVersion >= version) return;
+        Forget(orgId);
+    }
+
+    /// <summary>The node may have missed changes (its lease lapsed): every org is read again from the database.</summary>
+    private void ForgetAll()
+    {
+        Interlocked.Increment(ref _forgets);
+        _orgs.Clear();
+    }
 
     public void Publish(OrgSnapshot snapshot)
     {

@@ -4,6 +4,7 @@ using Keygate.Kernel;
 using StackExchange.Redis;
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace Keygate.Metering;
 
@@ -33,8 +34,8 @@ namespace Keygate.Metering;
 /// timed out may be counted in both (refusing early, never late).
 /// </para>
 /// </summary>
-public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter database, UsageHistory history, SharedVersions versions,
-    KeygateMetrics metrics, ILogger<RedisUsageCounter> log) : BackgroundService, IUsageCounter
+public sealed partial class RedisUsageCounter(RedisLink link, DatabaseUsageCounter database, UsageHistory history, SharedVersions versions,
+    KeygateMetrics metrics, ILogger<RedisUsageCounter> log, NodeLease? lease = null) : BackgroundService, IUsageCounter
 {
     private const long Unseeded = -1;
     /// <summary>The TTL the scripts that do not know the threshold window give the hash (never shortening it).</summary>
@@ -48,19 +49,27 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
     /// counted), -1 (unseeded), -2 / -3 (short / hour window full), else calls × 2 + 1 if this call crossed the
     /// warning (once per threshold window, on whichever node).
     /// </summary>
-    private const string CountScript = """
-        local h = KEYS[1]
-        if KEYS[2] then
-          local newest = tonumber(redis.call('GET', KEYS[2]) or '-1')
+    private const string CountScript = "local h, vk = KEYS[1], KEYS[2]\n" + CountRead + "\n" + CountDecide;
+
+    /// <summary>The first half of a per-call count (<c>h</c> the org's hash, <c>vk</c> its version key or nil): the version check, then the windows' counts (<c>counts()</c> reads them again).</summary>
+    private const string CountRead = """
+        if vk then
+          local newest = tonumber(redis.call('GET', vk) or '-1')
           if newest < 0 or newest > tonumber(ARGV[11]) then return -4 end
         end
-        local v = redis.call('HMGET', h, 'seed', ARGV[1], ARGV[1] .. '@', ARGV[2], ARGV[2] .. '@', 't', 't@', 'w')
+        local function counts()
+          local v = redis.call('HMGET', h, 'seed', ARGV[1], ARGV[1] .. '@', ARGV[2], ARGV[2] .. '@', 't', 't@', 'w')
+          return v, tonumber(v[3]) == tonumber(ARGV[3]) and tonumber(v[2]) or 0, tonumber(v[5]) == tonumber(ARGV[4]) and tonumber(v[4]) or 0,
+            (tonumber(v[7]) == tonumber(ARGV[5]) and tonumber(v[6]) or 0) + 1
+        end
+        local v, fast, slow, calls = counts()
         if not v[1] then return -1 end
-        local fast = tonumber(v[3]) == tonumber(ARGV[3]) and tonumber(v[2]) or 0
-        local slow = tonumber(v[5]) == tonumber(ARGV[4]) and tonumber(v[4]) or 0
+        """;
+
+    /// <summary>The second half: refuse on a full rate window, else count in all three and say whether the warning is crossed.</summary>
+    private const string CountDecide = """
         if fast >= tonumber(ARGV[6]) then return -2 end
         if slow >= tonumber(ARGV[7]) then return -3 end
-        local calls = (tonumber(v[7]) == tonumber(ARGV[5]) and tonumber(v[6]) or 0) + 1
         local warn = 0
         if calls <= tonumber(ARGV[8]) and calls >= tonumber(ARGV[9]) and tonumber(v[8]) ~= tonumber(ARGV[5]) then warn = 1 end
         redis.call('HSET', h, ARGV[1], fast + 1, ARGV[1] .. '@', ARGV[3], ARGV[2], slow + 1, ARGV[2] .. '@', ARGV[4], 't', calls, 't@', ARGV[5])
@@ -161,6 +170,9 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
         public readonly Meter.Window[] Unsaved = new Meter.Window[Meter.Slots];
         public long WarnedUnsaved = -1;
         public bool Dirty;
+        /// <summary>With leases: the block of allowance this node holds per weight, and the turn to reserve one.</summary>
+        public readonly Block?[] Blocks = new Block?[3];
+        public readonly SemaphoreSlim Reserving = new(1, 1);
 
         /// <summary>Adds to a slot's window; a newer window replaces an older one, whose calls are over and need no saving.</summary>
         public void Add(int slot, long start, long count)
@@ -176,13 +188,31 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
     private OrgMeter MeterOf(long orgId) => _meters.GetOrAdd(orgId, _newMeter);
 
     public ValueTask<MeterDecision> CountCallAsync(long orgId, MethodWeight weight, OrgLimits limits, long now, long uncheckedVersion) =>
-        uncheckedVersion >= 0
+        lease is not null && uncheckedVersion < 0 && lease.Live
+            ? CountFromBlockAsync(orgId, weight, limits, now, lease)
+            : uncheckedVersion >= 0
             ? CountIfCurrentAsync(orgId, weight, limits, now, uncheckedVersion)
             : DecideAsync(orgId, (weight, limits, now),
                 static (c, m, s) => c.CountInRedisAsync(m, s.weight, s.limits, s.now, default, -1),
                 static (d, orgId, s) => d.CountCallAsync(orgId, s.weight, s.limits, s.now, -1));
 
     private static readonly MeterDecision Stale = new(MeterOutcome.Stale);
+
+    /// <summary>With leases: from this node's block of allowance when it can, else counted one by one in Redis.</summary>
+    private async ValueTask<MeterDecision> CountFromBlockAsync(long orgId, MethodWeight weight, OrgLimits limits, long now, NodeLease leases)
+    {
+        if (UseRedis())
+        {
+            try
+            {
+                if (await SpendAsync(MeterOf(orgId), weight, limits, now, leases) is { } spent) return spent;
+            }
+            catch (Exception e) when (RedisLink.IsFailure(e)) { FallBack(e); }
+        }
+        return await DecideAsync(orgId, (weight, limits, now),
+            static (c, m, s) => c.CountInRedisAsync(m, s.weight, s.limits, s.now, default, -1),
+            static (d, orgId, s) => d.CountCallAsync(orgId, s.weight, s.limits, s.now, -1));
+    }
 
     /// <summary>
     /// Counts only if <paramref name="version"/> is still the org's newest, both asked in one Redis round trip: the
@@ -268,6 +298,7 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
         var slowStart = Meter.Window.StartOf(now, Meter.Hour);
         var thresholdLength = limits.ThresholdWindowSeconds * Meter.Second;
         var thresholdStart = Meter.Window.StartOf(now, thresholdLength);
+        if (lease is not null) return await CountBesideBlocksAsync(m, rate, fastStart, slowStart, thresholdStart, weight, limits, now, versionKey, version);
         var args = ArrayPool<RedisValue>.Shared.Rent(11);
         var keys = version < 0 ? null : ArrayPool<RedisKey>.Shared.Rent(2);
         long r;
@@ -295,6 +326,34 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
             ArrayPool<RedisValue>.Shared.Return(args, clearArray: true);
             if (keys is not null) ArrayPool<RedisKey>.Shared.Return(keys, clearArray: true);
         }
+        return Counted(m, r, rate, fastStart, slowStart, thresholdStart, weight, limits, now);
+    }
+
+    /// <summary>With leases, one call counted in Redis; while blocks elsewhere hold what it needs, it asks for them and waits.</summary>
+    private async Task<MeterDecision> CountBesideBlocksAsync(OrgMeter m, Meter.Rate rate, long fastStart, long slowStart, long thresholdStart,
+        MethodWeight weight, OrgLimits limits, long now, RedisKey versionKey, long version)
+    {
+        var thresholdLength = limits.ThresholdWindowSeconds * Meter.Second;
+        RedisKey[] keys = [.. BlockKeys(m, lease!.Epoch), .. version < 0 ? Array.Empty<RedisKey>() : [versionKey]];
+        RedisValue[] args = [SlotFields[rate.FastSlot], SlotFields[rate.SlowSlot], fastStart, slowStart, thresholdStart, rate.FastLimit,
+            rate.SlowLimit, limits.CallThreshold, Meter.WarnAt(limits), Math.Max(Meter.Day, thresholdLength) + Meter.Hour, version,
+            ReclaimChannel.ToString(), m.OrgId];
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var pause = 1;
+        while (true)
+        {
+            var r = await EvalAsync(m, CountBesideBlocksScript, args, args.Length, keys);
+            // A holder gives back within a few milliseconds; a dead one's block is settled once its lease ends.
+            if (r != -5 || System.Diagnostics.Stopwatch.GetElapsedTime(started) > NodeLease.Lease * 3)
+                return Counted(m, r == -5 ? -2 : r, rate, fastStart, slowStart, thresholdStart, weight, limits, now);
+            await Task.Delay(pause);
+            pause = Math.Min(pause * 2, 20);
+        }
+    }
+
+    private static MeterDecision Counted(OrgMeter m, long r, Meter.Rate rate, long fastStart, long slowStart, long thresholdStart,
+        MethodWeight weight, OrgLimits limits, long now)
+    {
         if (r == -4) return Stale;
         if (r == -2) return rate.FastLimited(now);
         if (r == -3) return rate.SlowLimited(now);
@@ -364,6 +423,7 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
     private async Task<long> ScalarAsync(string script, ReadOnlyMemory<RedisKey> keys, ReadOnlyMemory<RedisValue> args)
     {
         using var result = await link.Db.ScriptEvaluateRespAsync(script, keys, args);
+        Answered();
         return ReadInteger(result);
     }
 
@@ -418,11 +478,42 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
 
     private void FallBack(Exception? e)
     {
+        if (OnlySlow(e)) return;
         if (Interlocked.Exchange(ref _fallback, 1) == 1) return;
         metrics.MeterRedisFallbacks.Add(1);
         log.LogWarning(e, "Redis is unreachable; counting in the database until it is back");
         // The counts this node made in Redis go to the database before other nodes decide without them.
         _ = history.TryAsync(FlushAsync);
+    }
+
+    /// <summary>Timestamp of the first of the timeouts since Redis last answered (0: it answered).</summary>
+    private long _timeoutsSince;
+    /// <summary>How long Redis may keep timing out, connected, before the node counts in the database.</summary>
+    private static readonly TimeSpan TimeoutsFor = TimeSpan.FromSeconds(1);
+
+    private void Answered()
+    {
+        if (Volatile.Read(ref _timeoutsSince) != 0) Volatile.Write(ref _timeoutsSince, 0);
+    }
+
+    /// <summary>
+    /// A reply later than Keygate:Redis:TimeoutMilliseconds from a Redis still connected is, alone, a busy machine (a
+    /// cold node taking a burst of calls, its thread pool behind), not a Redis that is gone. Moving the node to the
+    /// database for it cost seconds per call (every call one transaction on the org's meter row: the bench's
+    /// "stall", issue 17). The call that timed out is decided in the database; the node follows only when the
+    /// timeouts go on for <see cref="TimeoutsFor"/> with no answer between them, or the connection is lost.
+    /// </summary>
+    private bool OnlySlow(Exception? e)
+    {
+        if (e is not RedisTimeoutException || !link.IsUp) return false;
+        var now = Stopwatch.GetTimestamp();
+        var since = Volatile.Read(ref _timeoutsSince);
+        if (since == 0 || Stopwatch.GetElapsedTime(since, now) > TimeoutsFor * 10)
+        {
+            Volatile.Write(ref _timeoutsSince, now);
+            return true;
+        }
+        return Stopwatch.GetElapsedTime(since, now) < TimeoutsFor;
     }
 
     /// <summary>Back to Redis once it answers, after merging the counts made in the database meanwhile.</summary>
@@ -434,6 +525,7 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
         {
             if (Volatile.Read(ref _fallback) == 0) return;
             await link.Db.PingAsync();
+            await SettleUnsettledAsync();
             await MergeAllAsync();
             Volatile.Write(ref _fallback, 0);
             // Calls that were deciding in the database during the merge left counts of their own.
@@ -458,7 +550,7 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
     private void OnLost() => FallBack(null);
     private void OnRestored() => _ = RecoverAsync();
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => history.RepeatAsync(async () =>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(SettleLoopAsync(stoppingToken), history.RepeatAsync(async () =>
     {
         await FlushAsync();
         if (Volatile.Read(ref _fallback) == 1) await RecoverAsync();
@@ -468,13 +560,14 @@ public sealed class RedisUsageCounter(RedisLink link, DatabaseUsageCounter datab
             try { await MergeAllAsync(); }
             catch (Exception e) when (RedisLink.IsFailure(e)) { FallBack(e); }
         }
-    }, stoppingToken);
+    }, stoppingToken));
 
     public override async Task StopAsync(CancellationToken ct)
     {
         link.Lost -= OnLost;
         link.Restored -= OnRestored;
         await base.StopAsync(ct);
+        await SettleAllAsync(); // what this node reserved and did not spend goes back
         await history.TryAsync(FlushAsync); // a graceful stop loses nothing
     }
 

@@ -34,7 +34,8 @@ public sealed class BenchPlumbingTests
             ["BENCH_POSTGRES"] = KeygateApp.PostgresServer!, ["BENCH_REDIS"] = KeygateApp.RedisServer!, ["BENCH_NGINX"] = NginxProcess.Binary!,
         }, TestContext.Current.CancellationToken);
 
-        Assert.Contains("| 1 node, directly (baseline directly) |", output);
+        Assert.Contains("| 1 node, directly, per-call script (baseline directly) |", output);
+        Assert.Contains("| 1 node, directly, leases (baseline directly) |", output);
         Assert.Contains("| 2 nodes behind nginx (baseline behind nginx) |", output);
         Assert.Contains("bench checks passed", output);
     }

@@ -227,7 +227,8 @@ public sealed class ClusterInvalidationTests
     [Fact]
     public async Task ACallChecksTheOrgsVersionInTheSameRedisRoundTripAsItsCount()
     {
-        using var a = KeygateApp.ClusterNode();
+        // The per-call script's own promise; with leases a call reads no version at all.
+        using var a = KeygateApp.ClusterNode(new() { ["Keygate:Cluster:HotPath"] = "PerCallScript" });
         using var b = KeygateApp.Peer(a);
         var (org, onB) = await OrgHeldByBAsync(a, b);
 

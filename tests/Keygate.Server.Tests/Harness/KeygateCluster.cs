@@ -13,7 +13,7 @@ namespace Keygate.Tests;
 /// forward the /api/v1 paths they do not answer to one sample upstream (contract A7), which trusts node A's JWKS.
 /// Nothing starts unless the cluster tests can run; then the database and the Redis keys go at the end.
 /// </summary>
-public sealed class KeygateCluster : IAsyncLifetime
+public class KeygateCluster : IAsyncLifetime
 {
     public static bool CanRun => KeygateApp.ClusterReady && NginxProcess.Binary is not null;
     public static string SkipReason => KeygateApp.ClusterReady ? NginxProcess.SkipReason : KeygateApp.ClusterSkipReason;
@@ -25,6 +25,10 @@ public sealed class KeygateCluster : IAsyncLifetime
     private NginxProcess? _nginx;
     private SampleUpstreamHost? _upstream;
     private bool _created;
+    private Dictionary<string, string>? _nodeSettings;
+
+    /// <summary>Settings of a variant's nodes, on top of the usual ones.</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
 
     public NodeProcess A => _a ?? throw new InvalidOperationException("The cluster did not start.");
     public NodeProcess B => _b ?? throw new InvalidOperationException("The cluster did not start.");
@@ -57,6 +61,7 @@ public sealed class KeygateCluster : IAsyncLifetime
             ["Keygate__LoginThrottle__FailuresPerAddress"] = "100000000",
             ["Logging__LogLevel__Default"] = "Warning",
         };
+        foreach (var (k, v) in Settings) node[k] = v;
         try
         {
             // Node A's port first: the upstream must know where the JWKS is, and the nodes where the upstream is.
@@ -69,6 +74,7 @@ public sealed class KeygateCluster : IAsyncLifetime
             _a = await NodeProcess.StartAsync(node, portA);
             node["Keygate__Database__MigrateOnStart"] = "false";
             _b = await NodeProcess.StartAsync(node);
+            _nodeSettings = node;
             _nginx = await NginxProcess.StartAsync([_a.Port, _b.Port]);
         }
         catch
@@ -97,6 +103,10 @@ public sealed class KeygateCluster : IAsyncLifetime
     }
 
     public HttpClient Provider(Uri address) => Client(address, OperatorToken);
+
+    /// <summary>One more node of the cluster (not behind nginx), for a test that kills it; the caller disposes it.</summary>
+    public Task<NodeProcess> StartNodeAsync() =>
+        NodeProcess.StartAsync(_nodeSettings ?? throw new InvalidOperationException("The cluster did not start."));
 
     /// <summary>The last lines every process wrote, for a failure message.</summary>
     public string Logs() =>

@@ -135,6 +135,12 @@ public sealed class NodeProcess : IAsyncDisposable
         return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024; // "VmHWM:  123456 kB"
     }
 
+    /// <summary>SIGSTOP / SIGCONT: the process stops dead (a long GC pause, a frozen VM) and later goes on as if nothing happened.</summary>
+    public void Pause(bool paused) => Signal(_process.Id, paused ? 19 : 18);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    internal static extern int Signal(int pid, int signal);
+
     /// <summary>SIGKILL: no shutdown hook runs, exactly like a crashed machine.</summary>
     public void Kill()
     {

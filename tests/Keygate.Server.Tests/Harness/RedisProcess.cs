@@ -54,6 +54,9 @@ public sealed class RedisProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGSTOP / SIGCONT: Redis stops answering while its connections stay open (a hung or overloaded Redis).</summary>
+    public void Pause(bool paused) => NodeProcess.Signal(_process!.Id, paused ? 19 : 18);
+
     /// <summary>SIGKILL: no shutdown, no save; clients see their connections drop.</summary>
     public async Task KillAsync()
     {
