@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Primitives;
 using Keygate.Kernel;
 using Keygate.Keys;
@@ -60,13 +63,32 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
         return id.ContainsAnyExcept(PlainValue) ? default : id;
     }
 
-    /// <summary>The request's session, looked up by the id in place (no string of it) when the Cookie header is the plain one.</summary>
-    private ValueTask<SessionEntry?> FindSessionAsync(HttpRequest r, CancellationToken ct)
+    /// <summary>
+    /// The request's session, looked up by the id in place (no string of it) when the Cookie header is the plain one. A
+    /// client sends the same header on every call of a keep-alive connection, so the connection remembers the last one
+    /// it sent and the session it named: hashing the id (SHA-256 through OpenSSL) was the largest step of the check.
+    /// The header is matched in constant time, and the session is asked of the store again, so an ended one is not found.
+    /// </summary>
+    private ValueTask<SessionEntry?> FindSessionAsync(HttpContext http)
     {
-        var plain = PlainSessionCookie(r.Headers.Cookie);
-        if (!plain.IsEmpty) return sessions.FindAsync(plain, ct);
-        return SessionId(r) is { } id ? sessions.FindAsync(id, ct) : default;
+        var header = http.Request.Headers.Cookie;
+        var plain = PlainSessionCookie(header);
+        if (plain.IsEmpty) return SessionId(http.Request) is { } id ? sessions.FindAsync(id, http.RequestAborted) : default;
+        var connection = http.Features.Get<IConnectionItemsFeature>()?.Items;
+        var sent = header[0]!;
+        if (connection?.TryGetValue(typeof(ConnectionSession), out var held) == true && held is ConnectionSession last
+            && (ReferenceEquals(last.Header, sent) || CryptographicOperations.FixedTimeEquals(
+                MemoryMarshal.AsBytes(last.Header.AsSpan()), MemoryMarshal.AsBytes(sent.AsSpan())))
+            && sessions.Current(last.Session) is { } known)
+            return ValueTask.FromResult<SessionEntry?>(known);
+        var found = sessions.FindAsync(plain, http.RequestAborted);
+        if (connection is not null && found.IsCompletedSuccessfully && found.Result is { } entry)
+            connection[typeof(ConnectionSession)] = new ConnectionSession(sent, entry);
+        return found;
     }
+
+    /// <summary>The Cookie header a connection sent last and the session it named (in the connection's items).</summary>
+    private sealed record ConnectionSession(string Header, SessionEntry Session);
 
     public ValueTask<KeygateError?> CheckAsync(HttpContext http, LegacyCaller caller) =>
         CheckAsync(http, caller, MeterDecision.WeightOf(http.Request.Method));
@@ -100,7 +122,7 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
 
     private async ValueTask<KeygateError?> CheckCoreAsync(HttpContext http, LegacyCaller caller, MethodWeight weight)
     {
-        var session = await FindSessionAsync(http.Request, http.RequestAborted);
+        var session = await FindSessionAsync(http);
         if (session is null) return KeygateError.SessionNotValid;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         // Past its lifetime the session is over whatever its activity (contract A2); the sweep removes it.

@@ -62,6 +62,9 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
         return HashOf(id, hash) && _sessions.TryGetValue(KeyOf(hash), out var e) ? e : null;
     }
 
+    /// <summary>The entry this node holds now for <paramref name="e"/>'s session id (the same or a reloaded one), if any.</summary>
+    public SessionEntry? Current(SessionEntry e) => _sessions.TryGetValue(KeyOf(e.IdHash), out var now) ? now : null;
+
     /// <summary>The session in memory, or on a cluster node also one that another node opened.</summary>
     public ValueTask<SessionEntry?> FindAsync(ReadOnlySpan<char> id, CancellationToken ct = default)
     {
