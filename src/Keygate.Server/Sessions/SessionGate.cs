@@ -65,7 +65,7 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
 
     /// <summary>
     /// The request's session, looked up by the id in place (no string of it) when the Cookie header is the plain one. A
-    /// client sends the same header on every call of a keep-alive connection, so the connection remembers the last one
+    /// client sends the same header on every call of a keep-alive connection, so an HTTP/1.1 connection remembers the last one
     /// it sent and the session it named: hashing the id (SHA-256 through OpenSSL) was the largest step of the check.
     /// The header is matched in constant time, and the session is asked of the store again, so an ended one is not found.
     /// </summary>
@@ -74,7 +74,8 @@ public sealed class SessionGate(SessionStore sessions, OrgStateCache orgs, IUsag
         var header = http.Request.Headers.Cookie;
         var plain = PlainSessionCookie(header);
         if (plain.IsEmpty) return SessionId(http.Request) is { } id ? sessions.FindAsync(id, http.RequestAborted) : default;
-        var connection = http.Features.Get<IConnectionItemsFeature>()?.Items;
+        // HTTP/1.1 only: its calls on a connection come one after another, while HTTP/2 streams would share the items at once.
+        var connection = HttpProtocol.IsHttp11(http.Request.Protocol) ? http.Features.Get<IConnectionItemsFeature>()?.Items : null;
         var sent = header[0]!;
         if (connection?.TryGetValue(typeof(ConnectionSession), out var held) == true && held is ConnectionSession last
             && (ReferenceEquals(last.Header, sent) || CryptographicOperations.FixedTimeEquals(
