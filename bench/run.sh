@@ -98,7 +98,8 @@ if [ "$two_node" -eq 1 ]; then
 fi
 
 # perf resolves JIT-compiled frames through the runtime's /tmp/perf-<pid>.map.
-if [ -n "${BENCH_PERF:-}" ]; then export DOTNET_PerfMapEnabled=1; fi
+# Without W^X the JIT's code sits at the addresses the map names (with it, perf shows bare addresses).
+if [ -n "${BENCH_PERF:-}" ]; then export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0; fi
 say "starting Keygate (fresh SQLite database, a gateway route to the sample upstream) and the baseline"
 gateway_settings
 with_baseline start_keygate keygate "$work/keygate.db" "${gw_settings[@]}"
