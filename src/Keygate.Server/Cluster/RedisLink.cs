@@ -24,6 +24,10 @@ public sealed class RedisLink : IAsyncDisposable
         config.ConnectTimeout = Math.Max(o.TimeoutMilliseconds, 500);
         config.SyncTimeout = o.TimeoutMilliseconds;
         config.AsyncTimeout = o.TimeoutMilliseconds;
+        // The multiplexer notices an async timeout only on its heartbeat (1 s unless told): a silent Redis cost a
+        // call up to a second per command instead of the timeout, and a call of two commands looked like a Redis
+        // gone for good (RedisTimeoutTests). A heartbeat as short as the timeout keeps the timeout what it says.
+        config.HeartbeatInterval = TimeSpan.FromMilliseconds(Math.Clamp(o.TimeoutMilliseconds, 100, 1000));
         config.ConnectRetry = 1;
         // Commands issued while disconnected fail at once instead of queueing for the reconnect: a caller
         // that gets an answer late is worse off than one that uses the database now.
