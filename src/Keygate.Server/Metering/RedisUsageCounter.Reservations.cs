@@ -21,7 +21,7 @@ namespace Keygate.Metering;
 /// been idle for <see cref="IdleAfter"/>, when the org changes (its limits may have), when asked, and when the
 /// node stops. A block is spent only while the node's lease is live; the block of a node whose lease ended
 /// (killed, paused, partitioned) is settled by the next script that looks. What such a node spent of it, Redis knows
-/// up to <see cref="UnreportedBudget"/>: a node reports each block's spent count (<see cref="ReportScript"/>, in the
+/// up to the block's budget (<see cref="BudgetOf"/>): a node reports each block's spent count (<see cref="ReportScript"/>, in the
 /// background, every 100 ms and whenever a quarter of the budget is unreported) and spends no more than the budget past
 /// what Redis confirmed. So a dead node's block comes back less what it reported and less the budget: the sum
 /// accepted never passes N, and falls short of it by at most the budget per block a node held when it died.
@@ -30,8 +30,10 @@ namespace Keygate.Metering;
 public sealed partial class RedisUsageCounter
 {
     private const int MaxBlock = 2048;
-    /// <summary>How many calls of a block a node may accept beyond the spent count Redis has from it (docs/scale-out.md).</summary>
+    /// <summary>The least a block's budget is: how many of its calls a node may accept beyond the spent count Redis has from it (docs/scale-out.md).</summary>
     internal const int UnreportedBudget = 64;
+    /// <summary>A larger block's budget is this share of it (1/4).</summary>
+    private const int BudgetDivisor = 4;
 
     /// <summary>
     /// The budget of a block: <see cref="UnreportedBudget"/>, or a quarter of a larger block. A budget much smaller
@@ -39,11 +41,12 @@ public sealed partial class RedisUsageCounter
     /// report's round trip under load, and one call in seven went to Redis one by one. The Lua side computes the
     /// same from the record's size (<see cref="BlockHelpers"/>).
     /// </summary>
-    internal static int BudgetOf(int size) => Math.Max(UnreportedBudget, size / 4);
+    internal static int BudgetOf(int size) => Math.Max(UnreportedBudget, size / BudgetDivisor);
     private static readonly TimeSpan IdleAfter = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Lua helpers the reservation scripts share: the time, the total held in a window, and settling a record.</summary>
-    private static readonly string BlockHelpers = "local function budget(units) return math.max(" + UnreportedBudget + ", math.floor(units / 4)) end\n" + """
+    private static readonly string BlockHelpers =
+        $"local function budget(units) return math.max({UnreportedBudget}, math.floor(units / {BudgetDivisor})) end\n" + """
         local h, rec, leases = KEYS[1], KEYS[2], KEYS[3]
         local t0 = redis.call('TIME')
         local now = tonumber(t0[1]) * 1000 + math.floor(tonumber(t0[2]) / 1000)

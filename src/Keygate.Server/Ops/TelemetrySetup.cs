@@ -44,13 +44,12 @@ public static class TelemetrySetup
         i.Meter.Scope is IMeterFactory f && f != own ? MetricStreamConfiguration.Drop
         : i.Meter.Name is "System.Net.Http" or "System.Net.NameResolution" ? new MetricStreamConfiguration { TagKeys = ClientTags }
         : i.Meter.Name is "Microsoft.AspNetCore.Hosting" && i.Name == "http.server.request.duration" ? new MetricStreamConfiguration { TagKeys = ServerTags }
-        // Two per-request counters left out: every update is a lookup in the SDK's aggregator (about a tenth of a legacy
-        // call's own CPU with the histogram above, issue 18), and neither says what the histogram's route and status and
-        // Kestrel's connection counts do not.
-        : i.Name is "http.server.active_requests" or "aspnetcore.routing.match_attempts" ? MetricStreamConfiguration.Drop
-        // .NET 10's memory pool counts every block rented and returned (two or more per request): 3 % of a legacy
-        // call's CPU in the SDK's aggregator (perf, issue 17/18). Its allocated and evicted counts, rare, stay.
-        : i.Name is "aspnetcore.memory_pool.rented" or "aspnetcore.memory_pool.pooled" ? MetricStreamConfiguration.Drop
+        // Per-request counters left out: every update is a lookup in the SDK's aggregator (about a tenth of a legacy
+        // call's own CPU with the histogram above, issue 18; the memory pool's, updated on every block rented and
+        // returned, 3 % alone), and none says what the histogram's route and status, Kestrel's connection counts and
+        // the pool's allocated and evicted counts (kept, rare) do not.
+        : i.Name is "http.server.active_requests" or "aspnetcore.routing.match_attempts"
+            or "aspnetcore.memory_pool.rented" or "aspnetcore.memory_pool.pooled" ? MetricStreamConfiguration.Drop
         // promtool refuses "_count" on a gauge (as for the runtime's renames above).
         : i.Meter.Name is "Npgsql" ? new MetricStreamConfiguration
         {
