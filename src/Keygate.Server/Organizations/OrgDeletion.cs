@@ -15,7 +15,7 @@ namespace Keygate.Organizations;
 /// become free), usage and webhooks; only its audit log stays, closed by an org.deleted event. Then every node forgets
 /// the org, so it is 404 everywhere and its sessions end at their next request.
 /// </summary>
-public sealed class OrgDeletion(AppDbContext db, OrgStateCache cache, SessionStore sessions, IUsageCounter usage, TimeProvider clock)
+public sealed class OrgDeletion(AppDbContext db, OrgStateCache cache, SessionStore sessions, IUsageCounter usage, AuditWriter audit, TimeProvider clock)
 {
     public async Task<KeygateError?> DeleteAsync(Actor actor, long orgId)
     {
@@ -32,6 +32,9 @@ public sealed class OrgDeletion(AppDbContext db, OrgStateCache cache, SessionSto
             return KeygateError.OrgNotSuspended;
         }
 
+        // Logins audit through a queue: what this node queued of the org lands before org.deleted closes its log
+        // (a portal login's event was written after it, 1 CI run in many: DeletionTests).
+        await audit.FlushAsync();
         await using (var tx = await db.Database.BeginTransactionAsync())
         {
             // The org row is the concurrency point: a change that committed since the read above makes this delete nothing.
