@@ -113,11 +113,16 @@ public sealed partial class RedisUsageCounter
         return {calls, b}
         """;
 
-    /// <summary>KEYS: the org's hash, its records, the epoch's leases. ARGV: the record's field, the units not spent.</summary>
+    /// <summary>
+    /// KEYS: the org's hash, its records, the epoch's leases. ARGV: the record's field, the units not spent (-1: all of
+    /// the record's, for a block whose reservation this node never heard back from).
+    /// </summary>
     private static readonly string SettleScript = BlockHelpers + "\n" + """
         local value = redis.call('HGET', rec, ARGV[1])
         if not value then return 0 end
-        settle(value, tonumber(ARGV[2]))
+        local unspent = tonumber(ARGV[2])
+        if unspent < 0 then unspent = tonumber(string.match(value, '^[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,([^,]*)')) end
+        settle(value, unspent)
         redis.call('HDEL', rec, ARGV[1])
         return 1
         """;
@@ -172,6 +177,13 @@ public sealed partial class RedisUsageCounter
     }
 
     private long _blockIds;
+    private long _givenBackOnRequest;
+
+    /// <summary>Blocks this node gave back because another node's call asked for them (a window full while they held some).</summary>
+    public long BlocksGivenBackOnRequest => Interlocked.Read(ref _givenBackOnRequest);
+
+    /// <summary>Reservations whose answer was lost, still to be given back whole (for tests).</summary>
+    internal int UnsettledCount => _unsettled.Count;
     private ChannelMessageQueue? _reclaims;
     private RedisChannel ReclaimChannel => RedisChannel.Literal(link.Prefix + "reclaim");
 
@@ -223,9 +235,21 @@ public sealed partial class RedisUsageCounter
                     if (m.Blocks[slot] is { Left: > 0 } fresh && fresh.FastStart == fastStart && ReferenceEquals(fresh.Limits, limits)) continue;
                 }
                 var field = leases.NodeId + ":" + Interlocked.Increment(ref _blockIds);
-                var r = await ReserveAsync(m, leases, [SlotFields[rate.FastSlot], SlotFields[rate.SlowSlot], fastStart, slowStart, thresholdStart,
-                    rate.FastLimit, rate.SlowLimit, limits.CallThreshold, Meter.WarnAt(limits),
-                    Math.Max(Meter.Day, thresholdLength) + Meter.Hour, field, MaxBlock]);
+                (long Calls, int Size)? r;
+                try
+                {
+                    r = await ReserveAsync(m, leases, [SlotFields[rate.FastSlot], SlotFields[rate.SlowSlot], fastStart, slowStart, thresholdStart,
+                        rate.FastLimit, rate.SlowLimit, limits.CallThreshold, Meter.WarnAt(limits),
+                        Math.Max(Meter.Day, thresholdLength) + Meter.Hour, field, MaxBlock]);
+                }
+                catch (Exception e) when (RedisLink.IsFailure(e))
+                {
+                    // The script may have run and its answer been lost (a timeout): the block would stay held in Redis
+                    // under this node's live lease, unknown here, until the threshold window ends. It is given back
+                    // whole once Redis answers; commands on the link run in order, so the settle follows the reserve.
+                    _unsettled.Enqueue((m, field, -1));
+                    throw;
+                }
                 if (r is not { } got) return null;
                 Block? previous;
                 lock (m) (previous, m.Blocks[slot]) = (m.Blocks[slot], new Block(field, fastStart, slowStart, thresholdStart, limits, got.Calls + 1, got.Size));
@@ -269,7 +293,7 @@ public sealed partial class RedisUsageCounter
         lock (m) (unspent, b.Left) = (b.Left, 0);
         if (lease is null) return;
         try { await link.Db.ScriptEvaluateAsync(SettleScript, BlockKeys(m, lease.Epoch), [b.Field, unspent]); }
-        catch (Exception e) when (RedisLink.IsFailure(e)) { _unsettled.Enqueue((m, b, unspent)); }
+        catch (Exception e) when (RedisLink.IsFailure(e)) { _unsettled.Enqueue((m, b.Field, unspent)); }
     }
 
     /// <summary>Tells Redis how much of the block this node spent (<see cref="UnreportedBudget"/>); best effort, the budget covers a lost report.</summary>
@@ -288,19 +312,19 @@ public sealed partial class RedisUsageCounter
     }
 
     /// <summary>Blocks Redis could not take back (it was away): settled once it answers, before this node counts there again.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentQueue<(OrgMeter Meter, Block Block, int Unspent)> _unsettled = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(OrgMeter Meter, string Field, int Unspent)> _unsettled = new();
 
     private async Task SettleUnsettledAsync()
     {
         while (lease is not null && _unsettled.TryPeek(out var u))
         {
-            await link.Db.ScriptEvaluateAsync(SettleScript, BlockKeys(u.Meter, lease.Epoch), [u.Block.Field, u.Unspent]);
+            await link.Db.ScriptEvaluateAsync(SettleScript, BlockKeys(u.Meter, lease.Epoch), [u.Field, u.Unspent]);
             _unsettled.TryDequeue(out _);
         }
     }
 
-    /// <summary>Settles the org's blocks that match <paramref name="which"/> (all of them when null).</summary>
-    private async Task SettleBlocksAsync(OrgMeter m, Func<Block, bool>? which = null)
+    /// <summary>Settles the org's blocks that match <paramref name="which"/> (all of them when null); how many there were.</summary>
+    private async Task<int> SettleBlocksAsync(OrgMeter m, Func<Block, bool>? which = null)
     {
         var ended = new List<Block>();
         lock (m)
@@ -309,6 +333,7 @@ public sealed partial class RedisUsageCounter
                 if (m.Blocks[i] is { } b && (which is null || which(b))) { ended.Add(b); m.Blocks[i] = null; }
         }
         foreach (var b in ended) await SettleAsync(m, b);
+        return ended.Count;
     }
 
     /// <summary>Every 100 ms: the blocks of idle orgs go back (all of them while the lease is not live); an org's blocks also when asked.</summary>
@@ -324,7 +349,8 @@ public sealed partial class RedisUsageCounter
                     _reclaims = await link.Connection.GetSubscriber().SubscribeAsync(ReclaimChannel);
                     _reclaims.OnMessage(async msg =>
                     {
-                        if (long.TryParse((string?)msg.Message, out var orgId) && _meters.TryGetValue(orgId, out var asked)) await SettleBlocksAsync(asked);
+                        if (long.TryParse((string?)msg.Message, out var orgId) && _meters.TryGetValue(orgId, out var asked))
+                            Interlocked.Add(ref _givenBackOnRequest, await SettleBlocksAsync(asked));
                     });
                 }
                 if (link.IsUp && !FallbackActive) await SettleUnsettledAsync();

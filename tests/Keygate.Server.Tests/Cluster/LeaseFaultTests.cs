@@ -1,3 +1,4 @@
+using StackExchange.Redis;
 using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -155,27 +156,125 @@ public sealed class LeaseMeteringTests
     }
 
     [Fact]
-    public async Task ParallelCallsOverTwoNodesDisableTheKeyAtExactlyTheThresholdWithBlocksReserved()
+    public async Task ACallThatFindsTheThresholdHeldInAnotherNodesBlockHasItGivenBackAndNothingIsRefusedBeforeN()
     {
         using var a = KeygateApp.ClusterNode(Leases);
         using var b = KeygateApp.Peer(a);
         var org = await a.CreateOrgAsync();
-        await (await a.Provider().PutAsync($"/provider/v1/organizations/{org.Id}/limits", Json(ThresholdOnly(300)))).AssertOk();
-        HttpClient[] sessions = [await a.SessionAsync(org), await b.SessionAsync(org)];
-
-        using var inFlight = new SemaphoreSlim(16);
-        var answers = await Task.WhenAll(Enumerable.Range(0, 420).Select(async i =>
+        const int threshold = 400;
+        // No warning before the last call, so blocks are not held back short of it; the rates out of the way.
+        await (await a.Provider().PutAsync($"/provider/v1/organizations/{org.Id}/limits", Json(new
         {
-            await inFlight.WaitAsync();
-            try { return await sessions[i % 2].GetAsync("/api/v1/apiKeys"); }
-            finally { inFlight.Release(); }
-        }));
+            callThreshold = new { calls = threshold, windowSeconds = 86400, warnAtPercent = 100 },
+            rates = new { light = new { perSecond = 100_000, perHour = 100_000_000 } },
+        }))).AssertOk();
+        using var onA = await a.SessionAsync(org);
+        using var onB = await b.SessionAsync(org);
 
-        Assert.Equal(300, answers.Count(r => r.StatusCode == HttpStatusCode.OK));
-        foreach (var r in answers.Where(r => r.StatusCode != HttpStatusCode.OK)) await r.AssertError(HttpStatusCode.Forbidden, "API_KEY_DISABLED");
-        await using var scope = a.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        Assert.Equal(DisabledReason.THRESHOLD_EXCEEDED, await db.ApiKeys.Where(k => k.Id == org.KeyId).Select(k => k.DisabledReason).SingleAsync());
+        // Node A calls every 50 ms: its block is never idle long enough to go back on its own, and the test clock
+        // stands still, so no window ends either. What B needs of it, B's calls must ask for.
+        await (await onA.GetAsync("/api/v1/apiKeys")).AssertOk();
+        var acceptedOnA = 1;
+        using var stop = new CancellationTokenSource();
+        var trickle = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if ((await onA.GetAsync("/api/v1/apiKeys")).StatusCode == HttpStatusCode.OK) Interlocked.Increment(ref acceptedOnA);
+                await Task.Delay(50);
+            }
+        });
+        var acceptedOnB = 0;
+        HttpResponseMessage refused;
+        while (true)
+        {
+            var r = await onB.GetAsync("/api/v1/apiKeys");
+            if (r.StatusCode != HttpStatusCode.OK) { refused = r; break; }
+            Assert.True(++acceptedOnB <= threshold, "node B accepted more than the threshold");
+        }
+        await stop.CancelAsync();
+        await trickle;
+
+        // Refused only once nothing was left anywhere: as a disabled key, not as a rate limit while A held the rest.
+        await refused.AssertError(HttpStatusCode.Forbidden, "API_KEY_DISABLED");
+        Assert.Equal(threshold, acceptedOnA + acceptedOnB);
+        Assert.True(a.Service<RedisUsageCounter>().BlocksGivenBackOnRequest > 0, "node A gave nothing back on request");
         Assert.Equal(0, a.Service<RedisUsageCounter>().DatabaseDecisions + b.Service<RedisUsageCounter>().DatabaseDecisions);
+    }
+
+    [Fact]
+    public async Task AReservationWhoseAnswerWasLostIsGivenBackWholeOnceRedisAnswers()
+    {
+        Assert.SkipUnless(KeygateApp.ClusterReady, KeygateApp.ClusterSkipReason);
+        await using var redis = await RedisProcess.StartAsync();
+        using var node = KeygateApp.ClusterNode(new(Leases) { ["Keygate:Redis:TimeoutMilliseconds"] = "150" }, redis.Address);
+        var org = await node.CreateOrgAsync();
+        using var session = await node.SessionAsync(org);
+        var counter = node.Service<RedisUsageCounter>();
+        await using var direct = await ConnectionMultiplexer.ConnectAsync(redis.Address);
+        var db = direct.GetDatabase();
+        var records = node.Service<RedisLink>().Key("m:" + org.Id + ":r");
+        var hash = node.Service<RedisLink>().Key("m:" + org.Id);
+        // A first call seeds the org's meter in Redis and reserves a block; once the org is idle the block goes
+        // back, so the next call must reserve.
+        await (await session.GetAsync("/api/v1/apiKeys")).AssertOk();
+        // And the node's lease is live (a busy machine may delay its renewal): only then are calls counted from blocks.
+        var lease = node.Service<NodeLease>();
+        for (var idle = DateTime.UtcNow.AddSeconds(10); await db.HashLengthAsync(records) > 0 || !lease.Live; await Task.Delay(50))
+            Assert.True(DateTime.UtcNow < idle, "the first call's block did not go back when the org went idle, or the lease is not live");
+
+        redis.Pause(true);
+        try
+        {
+            // The call's reservation reaches a silent Redis and times out; the call is decided in the database.
+            await (await session.GetAsync("/api/v1/apiKeys")).AssertOk();
+            Assert.True(counter.UnsettledCount > 0, "the call did not try to reserve a block");
+        }
+        finally { redis.Pause(false); }
+
+        // Redis runs the reservation as it resumes, for a node that never heard of it. Without another call, the
+        // block must come back: no record left, nothing held in the threshold window.
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (counter.UnsettledCount > 0 || await db.HashLengthAsync(records) > 0 || (long?)await db.HashGetAsync(hash, "to") > 0)
+        {
+            Assert.True(DateTime.UtcNow < until, $"the lost reservation's block is still held in Redis ({await db.HashLengthAsync(records)} record(s), {counter.UnsettledCount} unsettled)");
+            await Task.Delay(50);
+        }
+        Assert.False(counter.FallbackActive);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task ParallelCallsOverTheNodesDisableTheKeyAtExactlyTheThresholdWithBlocksReserved(int nodes)
+    {
+        using var a = KeygateApp.ClusterNode(Leases);
+        var peers = Enumerable.Range(1, nodes - 1).Select(_ => KeygateApp.Peer(a)).ToArray();
+        try
+        {
+            var org = await a.CreateOrgAsync();
+            await (await a.Provider().PutAsync($"/provider/v1/organizations/{org.Id}/limits", Json(ThresholdOnly(300)))).AssertOk();
+            var sessions = new List<HttpClient> { await a.SessionAsync(org) };
+            foreach (var p in peers) sessions.Add(await p.SessionAsync(org));
+
+            using var inFlight = new SemaphoreSlim(16);
+            var answers = await Task.WhenAll(Enumerable.Range(0, 420).Select(async i =>
+            {
+                await inFlight.WaitAsync();
+                try { return await sessions[i % nodes].GetAsync("/api/v1/apiKeys"); }
+                finally { inFlight.Release(); }
+            }));
+
+            Assert.Equal(300, answers.Count(r => r.StatusCode == HttpStatusCode.OK));
+            foreach (var r in answers.Where(r => r.StatusCode != HttpStatusCode.OK)) await r.AssertError(HttpStatusCode.Forbidden, "API_KEY_DISABLED");
+            await using var scope = a.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+            Assert.Equal(DisabledReason.THRESHOLD_EXCEEDED, await db.ApiKeys.Where(k => k.Id == org.KeyId).Select(k => k.DisabledReason).SingleAsync());
+            Assert.Equal(0, peers.Prepend(a).Sum(n => n.Service<RedisUsageCounter>().DatabaseDecisions));
+        }
+        finally
+        {
+            foreach (var p in peers) p.Dispose();
+        }
     }
 }

@@ -20,7 +20,17 @@ public sealed partial class MultiNodeTests(KeygateCluster cluster, ITestOutputHe
     public async Task NoRequestToNodeBIsAcceptedWithACredentialAChangeOnNodeAHadEnded()
     {
         Assert.SkipUnless(KeygateCluster.CanRun, KeygateCluster.SkipReason);
-        var (org, initial) = await ProvisionAsync();
+        await AssertNothingStaleAsync(cluster, output, TestContext.Current.CancellationToken, cluster.B);
+    }
+
+    /// <summary>
+    /// At least <see cref="MinChanges"/> changes on node A while clients log in and call on <paramref name="hammered"/>
+    /// (and keep sessions opened on A and through nginx): no request judged there may have been accepted with a
+    /// credential a change had ended before the request was sent.
+    /// </summary>
+    internal static async Task AssertNothingStaleAsync(KeygateCluster cluster, ITestOutputHelper output, CancellationToken ct, params NodeProcess[] hammered)
+    {
+        var (org, initial) = await ProvisionAsync(cluster, hammered);
         var ledger = new TruthLedger(initial);
         var tally = new AcceptanceTally();
         var pool = new SessionPool();
@@ -28,37 +38,44 @@ public sealed partial class MultiNodeTests(KeygateCluster cluster, ITestOutputHe
         using var legacyA = KeygateCluster.Client(cluster.A.Address);
         using var providerA = cluster.Provider(cluster.A.Address);
         using var portalA = KeygateCluster.Client(cluster.A.Address, cookies: true);
-        using var nodeB = KeygateCluster.Client(cluster.B.Address);
+        var targets = hammered.Select(n => KeygateCluster.Client(n.Address)).ToArray();
         using var nginx = KeygateCluster.Client(cluster.Nginx.Address);
         await portalA.PortalLoginAsync(org.Username, org.Password);
         var onA = new NodeHammer(legacyA, "A", org, ledger, pool, tally);
-        var onB = new NodeHammer(nodeB, "B", org, ledger, pool, tally);
         var throughNginx = new NodeHammer(nginx, "nginx", org, ledger, pool, tally);
-        foreach (var opener in new[] { onA, throughNginx, onB })
-            for (var i = 0; i < 3; i++)
-                Assert.True(await opener.OpenSessionAsync() is not null, "a login with the provisioned key failed before any change\n" + cluster.Logs());
+        var onTargets = targets.Select((c, i) => new NodeHammer(c, ((char)('B' + i)).ToString(), org, ledger, pool, tally)).ToArray();
+        try
+        {
+            foreach (var opener in new[] { onA, throughNginx }.Concat(onTargets))
+                for (var i = 0; i < 3; i++)
+                    Assert.True(await opener.OpenSessionAsync() is not null, "a login with the provisioned key failed before any change\n" + cluster.Logs());
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        var clients = Enumerable.Range(0, Clients).Select(i => Task.Run(() => onB.HammerAsync(i, stop.Token))).ToList();
-        // Sessions keep being opened on node A and through nginx too, so node B is also asked about sessions it never saw.
-        clients.Add(Task.Run(() => onA.KeepASessionAsync(stop.Token)));
-        clients.Add(Task.Run(() => throughNginx.KeepASessionAsync(stop.Token)));
-        var churn = new KeyChurn(legacyA, providerA, portalA, org, ledger);
-        var clock = Stopwatch.StartNew();
-        Exception? failure = null;
-        try { await churn.RunAsync(MinChanges, ChangeBudget, TestContext.Current.CancellationToken); }
-        catch (Exception e) { failure = e; }
-        var churnSeconds = clock.Elapsed.TotalSeconds;
-        await stop.CancelAsync();
-        await Task.WhenAll(clients);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var clients = Enumerable.Range(0, Clients).Select(i => Task.Run(() => onTargets[i % onTargets.Length].HammerAsync(i, stop.Token))).ToList();
+            // Sessions keep being opened on node A and through nginx too, so the hammered nodes are also asked about sessions they never saw.
+            clients.Add(Task.Run(() => onA.KeepASessionAsync(stop.Token)));
+            clients.Add(Task.Run(() => throughNginx.KeepASessionAsync(stop.Token)));
+            var churn = new KeyChurn(legacyA, providerA, portalA, org, ledger);
+            var clock = Stopwatch.StartNew();
+            Exception? failure = null;
+            try { await churn.RunAsync(MinChanges, ChangeBudget, ct); }
+            catch (Exception e) { failure = e; }
+            var churnSeconds = clock.Elapsed.TotalSeconds;
+            await stop.CancelAsync();
+            await Task.WhenAll(clients);
 
-        var verdict = tally.Judge(ledger);
-        var report = $"{ledger.Changes} changes on node A in {churnSeconds:F1} s ({churn.Summary}); {Clients} clients on node B\n{verdict.Report()}";
-        output.WriteLine(report);
-        TestContext.Current.SendDiagnosticMessage(report);
-        if (failure is not null) throw new Xunit.Sdk.XunitException($"The changes on node A stopped: {failure.Message}\n{report}\n{cluster.Logs()}");
-        Assert.True(verdict.Judged >= 500, "too few requests to node B could be judged for the run to prove anything\n" + report);
-        Assert.True(verdict.Stale == 0, $"node B accepted {verdict.Stale} requests after a change had made them invalid\n{report}");
+            var verdict = tally.Judge(ledger);
+            var report = $"{ledger.Changes} changes on node A in {churnSeconds:F1} s ({churn.Summary}); {Clients} clients on {hammered.Length} node(s)\n{verdict.Report()}";
+            output.WriteLine(report);
+            TestContext.Current.SendDiagnosticMessage(report);
+            if (failure is not null) throw new Xunit.Sdk.XunitException($"The changes on node A stopped: {failure.Message}\n{report}\n{cluster.Logs()}");
+            Assert.True(verdict.Judged >= 500, "too few requests to the hammered nodes could be judged for the run to prove anything\n" + report);
+            Assert.True(verdict.Stale == 0, $"the hammered nodes accepted {verdict.Stale} requests after a change had made them invalid\n{report}");
+        }
+        finally
+        {
+            foreach (var t in targets) t.Dispose();
+        }
     }
 
     [Fact(Timeout = 120_000)]
@@ -167,7 +184,7 @@ public sealed partial class MultiNodeTests(KeygateCluster cluster, ITestOutputHe
     /// The org, provisioned through nginx with the operator token: raised limits, sessions ended on key change,
     /// an active subscription. Its key value is read where its admin would read it, in the portal.
     /// </summary>
-    private async Task<(TestOrg Org, OrgTruth Initial)> ProvisionAsync()
+    private static async Task<(TestOrg Org, OrgTruth Initial)> ProvisionAsync(KeygateCluster cluster, NodeProcess[] hammered)
     {
         using var provider = cluster.Provider(cluster.Nginx.Address);
         var (id, username) = await CreateOrgAsync(provider);
@@ -180,7 +197,7 @@ public sealed partial class MultiNodeTests(KeygateCluster cluster, ITestOutputHe
         // nginx spread those calls over both nodes, and a node keeps the org as it stood after the last call it
         // served. Repeating the last setting on each node directly makes both start from the provisioned org, so
         // the run measures the changes below, not the provisioning (which needs the same cross-node invalidation).
-        foreach (var node in new[] { cluster.A, cluster.B })
+        foreach (var node in hammered.Prepend(cluster.A).Append(cluster.B).Distinct())
         {
             using var direct = cluster.Provider(node.Address);
             await (await direct.PatchAsync(orgPath, Scenario.Json(new { endSessionsOnKeyChange = true }))).AssertOk();
