@@ -13,7 +13,8 @@
 #                             with BENCH_PERF=FILE, one more Keygate leg then runs under `perf record -g` into FILE
 #   --hot-only                only the hot path and the session check against the baseline, in alternating rounds
 #                             (full mode: 3 x 10 s each, about 2 minutes once built; table in latest-hot-<mode>.md);
-#                             BENCH_PERF=FILE records one more Keygate hot-path load as above
+#                             BENCH_PERF=FILE records one more Keygate hot-path load as above (BENCH_PERF_ROUTE=/api/v1/auth:
+#                             the session check's instead)
 #   --no-build                use the Release build that is already there
 # Prints the results table and writes it, with wrk's raw output, to bench/results/. Every load targets
 # 127.0.0.1 only and ends by itself (bounded durations and counts).
@@ -144,10 +145,10 @@ alternate auth.base "$base_url/api/v1/auth" auth.kg "$kg_url/api/v1/auth" sessio
 
 if [ "$hot_only" -eq 1 ]; then
     if [ -n "${BENCH_PERF:-}" ]; then
-        say "perf: one more Keygate hot-path load, recorded into $BENCH_PERF"
+        say "perf: one more Keygate load of ${BENCH_PERF_ROUTE:-/api/v1/apiKeys}, recorded into $BENCH_PERF"
         perf record -F 999 -g -p "$kg_pid" -o "$BENCH_PERF" -- sleep "$dur" >"$work/perf.log" 2>&1 &
         perf_pid=$!
-        measure hot.perf "$kg_url/api/v1/apiKeys" session.lua "$conns" "$threads" "$dur"
+        measure hot.perf "$kg_url${BENCH_PERF_ROUTE:-/api/v1/apiKeys}" session.lua "$conns" "$threads" "$dur"
         wait "$perf_pid"
     fi
     mkdir -p "$results"
