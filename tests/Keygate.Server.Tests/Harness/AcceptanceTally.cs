@@ -81,7 +81,7 @@ public sealed class AcceptanceTally
         public string Report()
         {
             var b = new StringBuilder();
-            b.AppendLine(CultureInfo.InvariantCulture, $"requests to node B: {Requests} (accepted {Accepted}, refused {Refused}), no answer {NoAnswer}");
+            b.AppendLine(CultureInfo.InvariantCulture, $"requests to the hammered node(s): {Requests} (accepted {Accepted}, refused {Refused}), no answer {NoAnswer}");
             foreach (var (what, n) in NoAnswerByKind) b.AppendLine(CultureInfo.InvariantCulture, $"  {n} × no answer, {what}");
             foreach (var (what, n) in ByKind) b.AppendLine(CultureInfo.InvariantCulture, $"  {what}: {n[0]} sent, {n[1]} judged ({n[4]} valid), {n[2]} stale, {n[3]} wrongly refused");
             b.AppendLine(CultureInfo.InvariantCulture, $"ambiguous (a change returned while in flight): {Ambiguous}; judged: {Judged}");
