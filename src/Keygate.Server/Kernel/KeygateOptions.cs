@@ -156,4 +156,10 @@ public enum ClusterHotPath
 public sealed class ClusterOptions
 {
     public ClusterHotPath HotPath { get; set; } = ClusterHotPath.PerCallScript;
+
+    /// <summary>
+    /// With leases: how long an org may go without a call on this node before the node gives its unspent blocks back
+    /// (at least 50 ms). Shorter returns allowance to busier nodes sooner; a node asked for it gives it back at once anyway.
+    /// </summary>
+    public int BlockIdleMilliseconds { get; set; } = 250;
 }

@@ -18,7 +18,7 @@ namespace Keygate.Metering;
 /// call that finds a window full while blocks are still held elsewhere is not refused: its node asks the holders
 /// (a message on {prefix}reclaim) to give back what they have not spent, and asks again; so a call is refused only
 /// when no allowance is left anywhere. Unspent units go back when the block's short window ends, when the org has
-/// been idle for <see cref="IdleAfter"/>, when the org changes (its limits may have), when asked, and when the
+/// been idle for <see cref="_idleAfter"/> (Keygate:Cluster:BlockIdleMilliseconds, 250 ms), when the org changes (its limits may have), when asked, and when the
 /// node stops. A block is spent only while the node's lease is live; the block of a node whose lease ended
 /// (killed, paused, partitioned) is settled by the next script that looks. What such a node spent of it, Redis knows
 /// up to the block's budget (<see cref="BudgetOf"/>): a node reports each block's spent count (<see cref="ReportScript"/>, in the
@@ -42,7 +42,7 @@ public sealed partial class RedisUsageCounter
     /// same from the record's size (<see cref="BlockHelpers"/>).
     /// </summary>
     internal static int BudgetOf(int size) => Math.Max(UnreportedBudget, size / BudgetDivisor);
-    private static readonly TimeSpan IdleAfter = TimeSpan.FromMilliseconds(250);
+    private readonly TimeSpan _idleAfter = TimeSpan.FromMilliseconds(Math.Max(50, options.Value.Cluster.BlockIdleMilliseconds));
 
     /// <summary>Lua helpers the reservation scripts share: the time, the total held in a window, and settling a record.</summary>
     private static readonly string BlockHelpers =
@@ -358,7 +358,7 @@ public sealed partial class RedisUsageCounter
                 var now = Stopwatch.GetTimestamp();
                 foreach (var m in _meters.Values)
                 {
-                    await SettleBlocksAsync(m, b => Stopwatch.GetElapsedTime(b.LastUsed, now) > IdleAfter || !lease.Live);
+                    await SettleBlocksAsync(m, b => Stopwatch.GetElapsedTime(b.LastUsed, now) > _idleAfter || !lease.Live);
                     await ReportBlocksAsync(m);
                 }
             }

@@ -35,7 +35,8 @@ namespace Keygate.Metering;
 /// </para>
 /// </summary>
 public sealed partial class RedisUsageCounter(RedisLink link, DatabaseUsageCounter database, UsageHistory history, SharedVersions versions,
-    KeygateMetrics metrics, ILogger<RedisUsageCounter> log, NodeLease? lease = null) : BackgroundService, IUsageCounter
+    KeygateMetrics metrics, ILogger<RedisUsageCounter> log, Microsoft.Extensions.Options.IOptions<KeygateOptions> options, NodeLease? lease = null)
+    : BackgroundService, IUsageCounter
 {
     private const long Unseeded = -1;
     /// <summary>The TTL the scripts that do not know the threshold window give the hash (never shortening it).</summary>
