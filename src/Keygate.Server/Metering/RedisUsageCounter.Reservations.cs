@@ -18,8 +18,8 @@ namespace Keygate.Metering;
 /// call that finds a window full while blocks are still held elsewhere is not refused: its node asks the holders
 /// (a message on {prefix}reclaim) to give back what they have not spent, and asks again; so a call is refused only
 /// when no allowance is left anywhere. Unspent units go back when the block's short window ends, when the org has
-/// been idle for <see cref="_idleAfter"/> (Keygate:Cluster:BlockIdleMilliseconds, 250 ms), when the org changes (its limits may have), when asked, and when the
-/// node stops. A block is spent only while the node's lease is live; the block of a node whose lease ended
+/// been idle for <see cref="_idleAfter"/> (Keygate:Cluster:BlockIdleMilliseconds, 250 ms), when the org changes (its
+/// limits may have), when asked, and when the node stops. A block is spent only while the node's lease is live; the block of a node whose lease ended
 /// (killed, paused, partitioned) is settled by the next script that looks. What such a node spent of it, Redis knows
 /// up to the block's budget (<see cref="BudgetOf"/>): a node reports each block's spent count (<see cref="ReportScript"/>, in the
 /// background, every 100 ms and whenever a quarter of the budget is unreported) and spends no more than the budget past
@@ -56,11 +56,13 @@ public sealed partial class RedisUsageCounter
           return 0
         end
         local function hold(n, s, d) redis.call('HSET', h, n .. 'o', math.max(0, held(n, s) + d), n .. 'o@', s) end
-        -- A record is "fast,fastStart,slow,slowStart,thresholdStart,units,reported spent"; unspent units go back to the counts.
+        -- A record is "fast,fastStart,slow,slowStart,thresholdStart,units,reported spent"; unspent units go back to
+        -- the counts (a negative unspent: all of the record's units).
         local function settle(value, unspent)
           local r = {}
           for x in string.gmatch(value, '[^,]+') do r[#r + 1] = x end
           local units = tonumber(r[6])
+          if unspent < 0 then unspent = units end
           for _, w in ipairs({{r[1], r[2]}, {r[3], r[4]}, {'t', r[5]}}) do
             hold(w[1], w[2], -units)
             if unspent > 0 and tonumber(redis.call('HGET', h, w[1] .. '@')) == tonumber(w[2]) then
@@ -120,9 +122,7 @@ public sealed partial class RedisUsageCounter
     private static readonly string SettleScript = BlockHelpers + "\n" + """
         local value = redis.call('HGET', rec, ARGV[1])
         if not value then return 0 end
-        local unspent = tonumber(ARGV[2])
-        if unspent < 0 then unspent = tonumber(string.match(value, '^[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,([^,]*)')) end
-        settle(value, unspent)
+        settle(value, tonumber(ARGV[2]))
         redis.call('HDEL', rec, ARGV[1])
         return 1
         """;

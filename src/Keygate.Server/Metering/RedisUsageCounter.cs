@@ -1,6 +1,7 @@
 using Keygate.Cluster;
 using Keygate.Data;
 using Keygate.Kernel;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using System.Buffers;
 using System.Collections.Concurrent;
@@ -35,7 +36,7 @@ namespace Keygate.Metering;
 /// </para>
 /// </summary>
 public sealed partial class RedisUsageCounter(RedisLink link, DatabaseUsageCounter database, UsageHistory history, SharedVersions versions,
-    KeygateMetrics metrics, ILogger<RedisUsageCounter> log, Microsoft.Extensions.Options.IOptions<KeygateOptions> options, NodeLease? lease = null)
+    KeygateMetrics metrics, ILogger<RedisUsageCounter> log, IOptions<KeygateOptions> options, NodeLease? lease = null)
     : BackgroundService, IUsageCounter
 {
     private const long Unseeded = -1;
